@@ -1,0 +1,3 @@
+"""The harborsec version."""
+
+__version__ = "0.1.0.dev0"
