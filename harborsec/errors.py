@@ -1,0 +1,241 @@
+"""The harborsec exception hierarchy.
+
+Every exception harborsec raises derives from [`HarborsecError`][harborsec.HarborsecError];
+httpx exceptions never leak out::
+
+    HarborsecError
+    ├── TransportError                  the request never got an HTTP answer
+    │   └── RequestTimeoutError
+    ├── APIError                        the server answered with an error status
+    │   ├── BadRequestError             400
+    │   ├── UnauthorizedError           401
+    │   ├── ForbiddenError              403
+    │   ├── NotFoundError               404
+    │   ├── MethodNotAllowedError       405
+    │   ├── ConflictError               409
+    │   ├── PreconditionFailedError     412
+    │   │   └── PolicyViolationError    412 PROJECTPOLICYVIOLATION (pull blocked by policy)
+    │   ├── UnprocessableEntityError    422
+    │   ├── RateLimitError              429
+    │   └── ServerError                 5xx
+    ├── MalformedResponseError          the server answered 2xx with something unusable
+    ├── InvalidReferenceError           an image reference that does not parse (also a ValueError)
+    ├── InvalidDocumentError            a manifest or document that is not what it claims to be
+    ├── CredentialsError                credentials could not be found or read
+    ├── VerificationError               a security check failed
+    │   └── DigestMismatchError         content does not hash to the digest that names it
+    └── UnsupportedError                the registry or document uses something harborsec does not do
+
+Example:
+    >>> import harborsec
+    >>> try:
+    ...     harborsec.ImageReference.parse("UPPER/case")
+    ... except harborsec.InvalidReferenceError as exc:
+    ...     print(type(exc).__name__)
+    InvalidReferenceError
+
+Messages never contain credentials: exceptions are built from status codes, the server's error
+body and the request's method and URL (whose user-info is removed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = [
+    "APIError",
+    "BadRequestError",
+    "ConflictError",
+    "CredentialsError",
+    "DigestMismatchError",
+    "ErrorDetail",
+    "ForbiddenError",
+    "HarborsecError",
+    "InvalidDocumentError",
+    "InvalidReferenceError",
+    "MalformedResponseError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "PolicyViolationError",
+    "PreconditionFailedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ServerError",
+    "TransportError",
+    "UnauthorizedError",
+    "UnprocessableEntityError",
+    "UnsupportedError",
+    "VerificationError",
+]
+
+
+class HarborsecError(Exception):
+    """Base class of every exception raised by harborsec."""
+
+
+class TransportError(HarborsecError):
+    """The request did not get an HTTP response (connection refused, TLS failure, reset...).
+
+    Attributes:
+        method: The HTTP method of the failed request.
+        url: The URL of the failed request, without user-info.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class RequestTimeoutError(TransportError):
+    """The request timed out (connect, read, write or pool timeout)."""
+
+
+@attrs.frozen
+class ErrorDetail:
+    """One entry of an error body (`{"errors": [{"code": ..., "message": ...}]}`).
+
+    Harbor and OCI registries both answer errors in this shape; OCI registries may add `detail`.
+    """
+
+    code: str
+    """The machine-readable error code, such as `NOT_FOUND` or `MANIFEST_UNKNOWN`."""
+    message: str
+    """The human-readable message."""
+
+
+class APIError(HarborsecError):
+    """The server answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status code.
+        errors: Every entry of the server's error body, in order (may be empty).
+        request_id: The `X-Request-Id` of the failed call, to find it in the server's logs.
+        method: The HTTP method of the request.
+        url: The request URL, without user-info.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        errors: Sequence[ErrorDetail] = (),
+        request_id: str | None = None,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.errors: tuple[ErrorDetail, ...] = tuple(errors)
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+
+    @property
+    def code(self) -> str | None:
+        """The code of the first error entry, if the body had one."""
+        return self.errors[0].code if self.errors else None
+
+
+class BadRequestError(APIError):
+    """400: the request was malformed or a value was invalid."""
+
+
+class UnauthorizedError(APIError):
+    """401: no credentials, or credentials the server did not accept.
+
+    Harbor treats bad credentials as anonymous, so a 401 from Harbor often means that the
+    username or password is wrong.
+    """
+
+
+class ForbiddenError(APIError):
+    """403: authenticated without permission.
+
+    Harbor also answers 403 to a non-admin asking for a project that does not exist, and to any
+    write when the instance is read-only or a session cookie triggered its CSRF check.
+    """
+
+
+class NotFoundError(APIError):
+    """404: the project, repository, artifact, tag, manifest or blob does not exist."""
+
+
+class MethodNotAllowedError(APIError):
+    """405: the method is not allowed here (for example writing into a proxy-cache project)."""
+
+
+class ConflictError(APIError):
+    """409: the resource exists already, or an operation on it is already running."""
+
+
+class PreconditionFailedError(APIError):
+    """412: a precondition failed (immutable tag, project not empty, no scanner...)."""
+
+
+class PolicyViolationError(PreconditionFailedError):
+    """412 `PROJECTPOLICYVIOLATION`: a pull was blocked by a signature or vulnerability policy."""
+
+
+class UnprocessableEntityError(APIError):
+    """422: a parameter failed validation (for example `page_size` above 100)."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: The delay in seconds the server asked for, if it sent `Retry-After`.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server failed. Harbor hides the cause; look it up by `request_id`."""
+
+
+class MalformedResponseError(HarborsecError):
+    """The server answered with a success status but a body or headers harborsec cannot use."""
+
+
+class InvalidReferenceError(HarborsecError, ValueError):
+    """An image reference does not follow the distribution reference grammar.
+
+    The message says which part is wrong.
+    """
+
+
+class InvalidDocumentError(HarborsecError):
+    """A manifest, index or other document is not valid for its declared media type."""
+
+
+class CredentialsError(HarborsecError):
+    """Credentials could not be found or read (docker config, credential helper, environment)."""
+
+
+class VerificationError(HarborsecError):
+    """A security check failed. Verification never fails silently: it raises this."""
+
+
+class DigestMismatchError(VerificationError):
+    """Content does not hash to the digest that names it.
+
+    Attributes:
+        expected: The digest the content was fetched by.
+        actual: The digest of the bytes received.
+    """
+
+    def __init__(self, message: str, *, expected: str, actual: str) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.actual = actual
+
+
+class UnsupportedError(HarborsecError):
+    """The registry, document or algorithm uses a feature harborsec does not support."""
