@@ -22,6 +22,7 @@ httpx exceptions never leak out::
     ├── InvalidReferenceError           an image reference that does not parse (also a ValueError)
     ├── InvalidDocumentError            a manifest or document that is not what it claims to be
     ├── CredentialsError                credentials could not be found or read
+    ├── PlatformNotFoundError           an index has no manifest for the requested platform
     ├── VerificationError               a security check failed
     │   └── DigestMismatchError         content does not hash to the digest that names it
     └── UnsupportedError                the registry or document uses something harborsec does not do
@@ -58,6 +59,7 @@ __all__ = [
     "MalformedResponseError",
     "MethodNotAllowedError",
     "NotFoundError",
+    "PlatformNotFoundError",
     "PolicyViolationError",
     "PreconditionFailedError",
     "RateLimitError",
@@ -217,6 +219,20 @@ class InvalidDocumentError(HarborsecError):
 
 class CredentialsError(HarborsecError):
     """Credentials could not be found or read (docker config, credential helper, environment)."""
+
+
+class PlatformNotFoundError(HarborsecError, LookupError):
+    """An image index has no manifest for the requested platform.
+
+    Attributes:
+        platform: The platform asked for, such as `linux/arm64/v8`.
+        available: The platforms the index does list.
+    """
+
+    def __init__(self, message: str, *, platform: str, available: Sequence[str]) -> None:
+        super().__init__(message)
+        self.platform = platform
+        self.available = tuple(available)
 
 
 class VerificationError(HarborsecError):

@@ -1,0 +1,7 @@
+"""`python -m harborsec`."""
+
+import sys
+
+from harborsec.cli import main
+
+sys.exit(main())

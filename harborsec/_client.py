@@ -1,0 +1,672 @@
+"""`Registry` and `AsyncRegistry`: the entry points, over one protocol core.
+
+Both classes share [`_RegistryBase`][harborsec._client._RegistryBase], which holds the settings,
+parses references and builds the operations; each public method of the two facades is one line
+that runs an operation with its own driver. The twins' docstrings are one text: the async methods
+take theirs from the sync ones.
+
+Example:
+    >>> from harborsec import Registry
+    >>> from harborsec.testing import HarborEmulator
+    >>> emulator = HarborEmulator()
+    >>> with Registry("https://harbor.test", auth=("admin", "Harbor12345"),
+    ...               transport=emulator.transport()) as registry:
+    ...     registry.ping()
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from harborsec._core._driver import Op, run_async, run_sync
+from harborsec._core._http import (
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    USER_AGENT,
+    NoCookies,
+    NotGiven,
+    safe_url,
+)
+from harborsec._core._retry import RetryPolicy
+from harborsec.errors import CredentialsError, InvalidReferenceError, TransportError
+from harborsec.oci import _ops
+from harborsec.oci._auth import RegistryAuth
+from harborsec.oci._credentials import Credentials, credentials_from_env, docker_credentials
+from harborsec.oci._digest import DigestVerifier
+from harborsec.oci._layout import OciLayout
+from harborsec.oci._models import Descriptor, Manifest, Platform
+from harborsec.oci._reference import ImageReference, LayoutReference, parse_reference
+
+__all__ = ["AsyncRegistry", "Registry", "resolve_digest"]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+AuthArg = Credentials | tuple[str, str] | None | NotGiven
+"""`auth=`: credentials, a `(username, password)` pair, None for anonymous, or not given to look
+them up (the `HARBOR_USERNAME`/`HARBOR_PASSWORD` environment variables, then docker's config)."""
+TimeoutArg = httpx.Timeout | float | NotGiven | None
+
+
+def _same_doc(sync_method: Callable[..., Any]) -> Callable[[F], F]:
+    """Give an async twin the docstring of its sync method."""
+
+    def decorate(method: F) -> F:
+        method.__doc__ = sync_method.__doc__
+        return method
+
+    return decorate
+
+
+def _platform(platform: Platform | str | None) -> Platform | None:
+    return Platform.parse(platform) if isinstance(platform, str) else platform
+
+
+class _RegistryBase:
+    """Settings, reference parsing and operation building shared by both facades."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        auth: AuthArg = NOT_GIVEN,
+        insecure: bool = False,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        retries: int | RetryPolicy = 2,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env_url, env_credentials = credentials_from_env(environ)
+        text = url or env_url
+        if not text:
+            raise ValueError("no registry URL: pass one, or set HARBOR_URL")
+        if "://" not in text:
+            text = ("http://" if insecure else "https://") + text
+        parsed = httpx.URL(text)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError(
+                f"invalid registry URL {safe_url(parsed)!r}: expected https://host[:port]"
+            )
+        if parsed.userinfo:
+            raise ValueError("put credentials in auth=, not in the registry URL")
+        self.url = parsed.copy_with(path=parsed.path.rstrip("/") or "/", query=None, fragment=None)
+        """The registry's base URL."""
+        self.host = self.url.netloc.decode("ascii")
+        """The registry's host (and port), as image references name it."""
+        self.insecure = insecure
+        """Whether TLS certificates are not verified."""
+        self._credentials = self._find_credentials(auth, env_url, env_credentials, environ)
+        self._auth = RegistryAuth(self.url, self._credentials)
+        self._policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries=retries)
+        self._timeout = timeout
+        self._verify: ssl.SSLContext | bool
+        if insecure:
+            self._verify = False
+        elif ca_bundle is not None:
+            self._verify = ssl.create_default_context(cafile=os.fspath(ca_bundle))
+        else:
+            self._verify = True
+
+    def _find_credentials(
+        self,
+        auth: AuthArg,
+        env_url: str | None,
+        env_credentials: Credentials | None,
+        environ: Mapping[str, str] | None,
+    ) -> Credentials | None:
+        if isinstance(auth, Credentials) or auth is None:
+            return auth
+        if isinstance(auth, tuple):
+            if len(auth) != 2 or not all(isinstance(x, str) for x in auth):
+                raise CredentialsError("auth= must be a (username, password) pair of strings")
+            return Credentials(username=auth[0], password=auth[1])
+        if env_credentials is not None and (
+            env_url is None
+            or httpx.URL(env_url if "://" in env_url else f"https://{env_url}").netloc
+            == self.url.netloc
+        ):
+            return env_credentials
+        return docker_credentials(self.host, environ=environ)
+
+    def __repr__(self) -> str:
+        user = self._credentials.username if self._credentials else None
+        return f"{type(self).__name__}({str(self.url)!r}, username={user!r})"
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "auth": self._auth,
+            "timeout": self._timeout,
+            "follow_redirects": True,
+            "cookies": NoCookies(),
+            "headers": {"User-Agent": USER_AGENT},
+        }
+
+    def _locate(self, reference: str) -> tuple[str, str]:
+        """Split a reference on this registry into (repository, tag or digest)."""
+        if not isinstance(reference, str) or not reference:
+            raise InvalidReferenceError("empty image reference")
+        ref = ImageReference.parse(reference, default_registry=self.host)
+        return ref.repository, ref.reference
+
+    def _resolve(self, reference: str, platform: Platform | str | None) -> Op[str]:
+        repository, ref = self._locate(reference)
+        return _ops.resolve(self.url, repository, ref, platform=_platform(platform))
+
+    def _get_manifest(self, reference: str) -> Op[Manifest]:
+        repository, ref = self._locate(reference)
+        return _ops.get_manifest(self.url, repository, ref)
+
+    def _referrers(self, reference: str, artifact_type: str | None) -> Op[list[Descriptor]]:
+        repository, ref = self._locate(reference)
+        return _ops.referrers(self.url, repository, ref, artifact_type=artifact_type)
+
+    def _delete(self, reference: str) -> Op[None]:
+        repository, ref = self._locate(reference)
+        return _ops.delete_manifest(self.url, repository, ref)
+
+    def _push_blob(
+        self,
+        repository: str,
+        data: bytes,
+        media_type: str,
+        chunk_size: int | None,
+        mount_from: str | None,
+    ) -> Op[Descriptor]:
+        return _ops.push_blob(
+            self.url,
+            repository,
+            data,
+            media_type=media_type,
+            chunk_size=chunk_size,
+            mount_from=mount_from,
+        )
+
+
+class Registry(_RegistryBase):
+    """A synchronous client for one OCI registry or Harbor instance.
+
+    Args:
+        url: The registry, such as `https://harbor.example.com` (a bare host means HTTPS);
+            default: the `HARBOR_URL` environment variable.
+        auth: `(username, password)` (robot accounts: `("robot$name", secret)`), a
+            `Credentials`, None for anonymous, or not given to use `HARBOR_USERNAME` and
+            `HARBOR_PASSWORD`, then docker's `~/.docker/config.json` (and credential helpers).
+        insecure: Do not verify TLS certificates, and use plain HTTP for a bare host. Only for
+            test registries.
+        ca_bundle: A PEM file of CA certificates to trust instead of the system's.
+        timeout: Default timeouts (10 s connect, 60 s read); each method takes `timeout=` too.
+        retries: Retries for transport errors, 429, 502, 503 and 504 on idempotent requests,
+            or a `RetryPolicy`.
+        transport: An httpx transport, such as `HarborEmulator().transport()` in tests.
+        environ: The environment to read `HARBOR_*` and `DOCKER_CONFIG` from (default:
+            `os.environ`).
+
+    Use it as a context manager, or call `close()`.
+
+    Example:
+        >>> from harborsec.testing import HarborEmulator
+        >>> with Registry("https://harbor.test", auth=None,
+        ...               transport=HarborEmulator().transport()) as registry:
+        ...     registry.list_tags("library/none")
+        Traceback (most recent call last):
+        ...
+        harborsec.errors.UnauthorizedError: ...
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        auth: AuthArg = NOT_GIVEN,
+        insecure: bool = False,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        retries: int | RetryPolicy = 2,
+        transport: httpx.BaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            url,
+            auth=auth,
+            insecure=insecure,
+            ca_bundle=ca_bundle,
+            timeout=timeout,
+            retries=retries,
+            environ=environ,
+        )
+        self._client = httpx.Client(
+            verify=self._verify, transport=transport, **self._client_options()
+        )
+
+    def _run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:
+        return run_sync(self._client, op, policy=self._policy, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._client.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def ping(self, *, timeout: TimeoutArg = NOT_GIVEN) -> bool:
+        """Check that the registry answers the distribution API (`GET /v2/`).
+
+        Returns:
+            True; failures raise.
+
+        Raises:
+            TransportError: The registry cannot be reached.
+        """
+        return self._run(_ops.ping(self.url), timeout)
+
+    def resolve(
+        self,
+        reference: str,
+        *,
+        platform: Platform | str | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str:
+        """Resolve `repository:tag` (or check `repository@digest`) to a manifest digest.
+
+        One HEAD request once the repository's token is cached. A full reference naming this
+        registry is accepted too.
+
+        Args:
+            reference: `project/app:1.0`, `project/app@sha256:...` or `host/project/app:1.0`.
+            platform: Pick this platform's manifest from a multi-platform index, such as
+                `linux/arm64/v8`.
+            timeout: A timeout for this call.
+
+        Returns:
+            The digest, such as `sha256:b8479de3...`.
+
+        Raises:
+            InvalidReferenceError: The reference does not parse or names another registry.
+            NotFoundError: No such repository, tag or manifest.
+            PlatformNotFoundError: The index has no manifest for `platform`.
+            DigestMismatchError: The registry answered a digest reference with another digest.
+        """
+        return self._run(self._resolve(reference, platform), timeout)
+
+    def get_manifest(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> Manifest:
+        """Fetch a manifest by tag or digest, verified against its digest.
+
+        Returns:
+            The manifest's exact bytes, digest, media type and parsed document.
+
+        Raises:
+            DigestMismatchError: The bytes do not hash to the digest asked for.
+            NotFoundError: No such manifest.
+        """
+        return self._run(self._get_manifest(reference), timeout)
+
+    def get_blob(
+        self,
+        repository: str,
+        digest: str,
+        *,
+        size: int | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> bytes:
+        """Download a blob into memory, verified against its digest (and size when given).
+
+        For large blobs use `stream_blob`.
+
+        Raises:
+            DigestMismatchError: The bytes do not hash to `digest`.
+        """
+        return self._run(_ops.get_blob(self.url, repository, digest, size=size), timeout)
+
+    @contextmanager
+    def stream_blob(
+        self, repository: str, digest: str, *, size: int | None = None, chunk_size: int = 1 << 20
+    ) -> Iterator[Iterator[bytes]]:
+        """Stream a blob in chunks; the digest is checked when the last chunk has been read.
+
+        Example: `with registry.stream_blob(repo, digest) as chunks: for c in chunks: ...`
+
+        Raises:
+            DigestMismatchError: At the end of the stream, if the bytes do not hash to `digest`
+                (or exceed `size`); consume every chunk before trusting any.
+        """
+        response = self._run(_ops.open_blob(self.url, repository, digest))
+        verifier = DigestVerifier(digest, what=f"blob of {repository}", size=size)
+        try:
+            yield verifier.chunks(response.iter_bytes(chunk_size))
+        finally:
+            response.close()
+
+    def blob_exists(self, repository: str, digest: str, *, timeout: TimeoutArg = NOT_GIVEN) -> bool:
+        """Whether the repository has this blob."""
+        return self._run(_ops.blob_exists(self.url, repository, digest), timeout)
+
+    def push_blob(
+        self,
+        repository: str,
+        data: bytes,
+        *,
+        media_type: str = "application/octet-stream",
+        chunk_size: int | None = None,
+        mount_from: str | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Descriptor:
+        """Upload a blob unless the repository already has it.
+
+        Args:
+            repository: The target repository, such as `library/app`.
+            data: The blob's bytes.
+            media_type: The media type recorded in the returned descriptor.
+            chunk_size: Upload in PATCH chunks of this size when the blob is larger (default 8 MiB).
+            mount_from: A repository on this registry that has the blob: mount it from there
+                instead of uploading (falls back to uploading when the registry refuses).
+            timeout: A timeout for this call.
+
+        Returns:
+            The blob's descriptor.
+        """
+        return self._run(
+            self._push_blob(repository, data, media_type, chunk_size, mount_from), timeout
+        )
+
+    def push_manifest(
+        self,
+        repository: str,
+        content: bytes,
+        *,
+        media_type: str,
+        tag: str | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str:
+        """Upload manifest bytes (by tag when given, else by digest) and return their digest."""
+        op = _ops.push_manifest(self.url, repository, content, media_type=media_type, reference=tag)
+        return self._run(op, timeout)
+
+    def list_tags(
+        self, repository: str, *, page_size: int | None = None, timeout: TimeoutArg = NOT_GIVEN
+    ) -> list[str]:
+        """List every tag of a repository (all pages)."""
+        return self._run(_ops.list_tags(self.url, repository, page_size=page_size), timeout)
+
+    def referrers(
+        self, reference: str, *, artifact_type: str | None = None, timeout: TimeoutArg = NOT_GIVEN
+    ) -> list[Descriptor]:
+        """List the manifests that refer to an image (signatures, SBOMs, attestations...).
+
+        Args:
+            reference: The image, by digest or tag (a tag is resolved first).
+            artifact_type: Only referrers of this artifact type.
+            timeout: A timeout for this call.
+
+        Returns:
+            Their descriptors (with `artifact_type` and annotations). The OCI referrers API is
+            used, or the `sha256-<hex>` tag schema when the registry has no such API.
+        """
+        return self._run(self._referrers(reference, artifact_type), timeout)
+
+    def delete(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> None:
+        """Delete a manifest (by digest; by tag where the registry allows it)."""
+        return self._run(self._delete(reference), timeout)
+
+
+class AsyncRegistry(_RegistryBase):
+    """An asynchronous client for one OCI registry or Harbor instance.
+
+    The same arguments, methods, models and errors as [`Registry`][harborsec.Registry]; methods
+    are coroutines, and it is closed with `aclose()` or `async with`.
+
+    When the `harborsec[aiohttp]` extra is installed and no `transport` is given, requests go
+    through aiohttp (`httpx-aiohttp`), whose connection pool is much faster than httpx's own under
+    concurrency; otherwise through httpx's default transport. Cookies are never kept either way.
+
+    Example:
+        >>> import asyncio
+        >>> from harborsec.testing import HarborEmulator
+        >>> async def main() -> bool:
+        ...     async with AsyncRegistry("https://harbor.test", auth=None,
+        ...                              transport=HarborEmulator().transport()) as registry:
+        ...         return await registry.ping()
+        >>> asyncio.run(main())
+        True
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        auth: AuthArg = NOT_GIVEN,
+        insecure: bool = False,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        retries: int | RetryPolicy = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        super().__init__(
+            url,
+            auth=auth,
+            insecure=insecure,
+            ca_bundle=ca_bundle,
+            timeout=timeout,
+            retries=retries,
+            environ=environ,
+        )
+        if transport is None:
+            transport = _aiohttp_transport(self._verify, max_connections)
+        self._client = httpx.AsyncClient(
+            verify=self._verify,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections),
+            **self._client_options(),
+        )
+
+    async def _run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:
+        return await run_async(self._client, op, policy=self._policy, timeout=timeout)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncRegistry:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @_same_doc(Registry.ping)
+    async def ping(self, *, timeout: TimeoutArg = NOT_GIVEN) -> bool:
+        return await self._run(_ops.ping(self.url), timeout)
+
+    @_same_doc(Registry.resolve)
+    async def resolve(
+        self,
+        reference: str,
+        *,
+        platform: Platform | str | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str:
+        return await self._run(self._resolve(reference, platform), timeout)
+
+    @_same_doc(Registry.get_manifest)
+    async def get_manifest(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> Manifest:
+        return await self._run(self._get_manifest(reference), timeout)
+
+    @_same_doc(Registry.get_blob)
+    async def get_blob(
+        self,
+        repository: str,
+        digest: str,
+        *,
+        size: int | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> bytes:
+        return await self._run(_ops.get_blob(self.url, repository, digest, size=size), timeout)
+
+    @_same_doc(Registry.stream_blob)
+    @asynccontextmanager
+    async def stream_blob(
+        self, repository: str, digest: str, *, size: int | None = None, chunk_size: int = 1 << 20
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        response = await self._run(_ops.open_blob(self.url, repository, digest))
+        verifier = DigestVerifier(digest, what=f"blob of {repository}", size=size)
+        try:
+            yield verifier.achunks(response.aiter_bytes(chunk_size))
+        finally:
+            await response.aclose()
+
+    @_same_doc(Registry.blob_exists)
+    async def blob_exists(
+        self, repository: str, digest: str, *, timeout: TimeoutArg = NOT_GIVEN
+    ) -> bool:
+        return await self._run(_ops.blob_exists(self.url, repository, digest), timeout)
+
+    @_same_doc(Registry.push_blob)
+    async def push_blob(
+        self,
+        repository: str,
+        data: bytes,
+        *,
+        media_type: str = "application/octet-stream",
+        chunk_size: int | None = None,
+        mount_from: str | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Descriptor:
+        return await self._run(
+            self._push_blob(repository, data, media_type, chunk_size, mount_from), timeout
+        )
+
+    @_same_doc(Registry.push_manifest)
+    async def push_manifest(
+        self,
+        repository: str,
+        content: bytes,
+        *,
+        media_type: str,
+        tag: str | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> str:
+        op = _ops.push_manifest(self.url, repository, content, media_type=media_type, reference=tag)
+        return await self._run(op, timeout)
+
+    @_same_doc(Registry.list_tags)
+    async def list_tags(
+        self, repository: str, *, page_size: int | None = None, timeout: TimeoutArg = NOT_GIVEN
+    ) -> list[str]:
+        return await self._run(_ops.list_tags(self.url, repository, page_size=page_size), timeout)
+
+    @_same_doc(Registry.referrers)
+    async def referrers(
+        self, reference: str, *, artifact_type: str | None = None, timeout: TimeoutArg = NOT_GIVEN
+    ) -> list[Descriptor]:
+        return await self._run(self._referrers(reference, artifact_type), timeout)
+
+    @_same_doc(Registry.delete)
+    async def delete(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> None:
+        return await self._run(self._delete(reference), timeout)
+
+
+def _aiohttp_transport(
+    verify: ssl.SSLContext | bool, max_connections: int
+) -> httpx.AsyncBaseTransport | None:
+    """The httpx-aiohttp transport when the extra is installed, with cookies disabled."""
+    try:
+        import aiohttp
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:
+        return None
+    context = httpx.create_ssl_context(verify=verify)
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(ssl=context, limit=max_connections)
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    transport: httpx.AsyncBaseTransport = AiohttpTransport(verify=verify, client=session)
+    return transport
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def _registry_url(registry: str, insecure: bool) -> str:
+    if registry == "docker.io":
+        return "https://registry-1.docker.io"
+    host = registry.rsplit(":", 1)[0] if not registry.endswith("]") else registry
+    if insecure and (host in _LOOPBACK or host.startswith("127.")):
+        return f"http://{registry}"
+    return f"https://{registry}"
+
+
+def resolve_digest(
+    reference: str,
+    *,
+    platform: Platform | str | None = None,
+    insecure: bool = False,
+    auth: AuthArg = NOT_GIVEN,
+    timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+) -> str:
+    """Resolve any image reference to its manifest digest, like `crane digest`.
+
+    Args:
+        reference: A full reference (`ubuntu:24.04`, `harbor.example.com/p/app:1`,
+            `127.0.0.1:5000/x@sha256:...`) or a local OCI layout (`oci:PATH`, `oci:PATH:TAG`,
+            `oci:PATH@DIGEST`).
+        platform: Pick this platform's manifest from a multi-platform index (`linux/arm64/v8`).
+        insecure: Skip TLS verification, and allow plain HTTP: loopback registries are then
+            reached over HTTP, others over HTTPS first and HTTP if that fails.
+        auth: Credentials as for `Registry`; by default they are looked up.
+        timeout: Timeouts for the requests.
+
+    Returns:
+        The digest, such as `sha256:...`.
+
+    Raises:
+        InvalidReferenceError: The reference does not parse.
+        NotFoundError: No such repository, tag or manifest.
+        PlatformNotFoundError: The index has no manifest for `platform`.
+        TransportError: The registry cannot be reached.
+
+    Example:
+        >>> layouts = "../shared/vectors/notation/notation-e2e-oci-layouts"
+        >>> resolve_digest(f"oci:{layouts}/e2e-valid-signature:v1")
+        'sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'
+    """
+    parsed = parse_reference(reference)
+    if isinstance(parsed, LayoutReference):
+        return OciLayout(parsed.path).resolve(parsed.digest or parsed.tag, platform=platform)
+    target = (
+        f"{parsed.repository}@{parsed.digest}"
+        if parsed.digest
+        else f"{parsed.repository}:{parsed.reference}"
+    )
+    url = _registry_url(parsed.registry, insecure)
+    try:
+        with Registry(url, auth=auth, insecure=insecure, timeout=timeout) as registry:
+            return registry.resolve(target, platform=platform)
+    except TransportError:
+        if not (insecure and url.startswith("https://")):
+            raise
+    with Registry(
+        f"http://{parsed.registry}", auth=auth, insecure=True, timeout=timeout
+    ) as registry:
+        return registry.resolve(target, platform=platform)

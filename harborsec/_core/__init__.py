@@ -1,0 +1,1 @@
+"""The sans-I/O protocol core: operations, drivers, retries and HTTP helpers (private)."""

@@ -1,0 +1,212 @@
+"""HTTP helpers shared by every operation: error mapping, request ids, safe URLs, no cookies.
+
+Everything here is pure: it looks at requests and responses and returns values or raises
+harborsec exceptions. [`raise_for_status`][harborsec._core._http.raise_for_status] is the one
+place where HTTP error statuses become exceptions.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import urllib.request
+import uuid
+from typing import Any
+
+import httpx
+
+from harborsec._version import __version__
+from harborsec.errors import (
+    APIError,
+    BadRequestError,
+    ConflictError,
+    ErrorDetail,
+    ForbiddenError,
+    MalformedResponseError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PolicyViolationError,
+    PreconditionFailedError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+    UnprocessableEntityError,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "NoCookies",
+    "NotGiven",
+    "NOT_GIVEN",
+    "json_body",
+    "new_request_id",
+    "parse_error_details",
+    "raise_for_status",
+    "safe_url",
+    "transport_error",
+]
+
+USER_AGENT = f"harborsec/{__version__}"
+"""The User-Agent header sent with every request."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+"""Default timeouts: 10 s to connect, 60 s for each read, write or pool wait."""
+
+
+class NotGiven:
+    """The type of [`NOT_GIVEN`][harborsec._core._http.NOT_GIVEN]: "not passed", unlike `None`."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+"""Sentinel for "use the client's default" in per-call options such as `timeout=`."""
+
+
+class NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that never stores a cookie.
+
+    Harbor sets a `sid` session cookie on API responses; a client that sends it back turns on
+    Harbor's CSRF check and every later POST, PUT or DELETE fails with `403 CSRF token invalid`.
+    """
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: urllib.request.Request) -> None:
+        return None
+
+
+_STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    405: MethodNotAllowedError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def new_request_id() -> str:
+    """A new `X-Request-Id` value (a UUID4), one per logical call."""
+    return str(uuid.uuid4())
+
+
+def safe_url(url: httpx.URL | str) -> str:
+    """The URL as text, without user-info (so no password can reach a message or a log)."""
+    url = httpx.URL(url)
+    if url.userinfo:
+        url = url.copy_with(username=None, password=None)
+    return str(url)
+
+
+def parse_error_details(response: httpx.Response) -> list[ErrorDetail]:
+    """Read the `{"errors": [{"code", "message"}]}` body that Harbor and OCI registries send.
+
+    Args:
+        response: A read response.
+
+    Returns:
+        Every entry, in order; an empty list when the body has another shape.
+    """
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
+        return []
+    details = []
+    for entry in body["errors"]:
+        if isinstance(entry, dict):
+            details.append(
+                ErrorDetail(code=str(entry.get("code", "")), message=str(entry.get("message", "")))
+            )
+    return details
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """Raise the harborsec exception for an error status; do nothing for 1xx, 2xx and 3xx.
+
+    Args:
+        response: A read response.
+
+    Raises:
+        APIError: The subclass for the status (412 `PROJECTPOLICYVIOLATION` gives
+            `PolicyViolationError`, 5xx `ServerError`), carrying every error entry of the body,
+            the `X-Request-Id` and the request's method and URL.
+    """
+    status = response.status_code
+    if status < 400:
+        return
+    details = parse_error_details(response)
+    request = response.request
+    method, url = request.method, safe_url(request.url)
+    request_id = response.headers.get("X-Request-Id") or request.headers.get("X-Request-Id")
+    if details:
+        text = "; ".join(f"{d.code}: {d.message}" if d.code else d.message for d in details)
+    else:
+        text = response.reason_phrase or "error"
+    message = f"{method} {url} failed with {status}: {text}"
+    if request_id:
+        message += f" (request id {request_id})"
+    cls: type[APIError]
+    if status >= 500:
+        cls = ServerError
+    elif status == 412 and any(d.code == "PROJECTPOLICYVIOLATION" for d in details):
+        cls = PolicyViolationError
+    else:
+        cls = _STATUS_ERRORS.get(status, APIError)
+    kwargs: dict[str, Any] = {
+        "status_code": status,
+        "errors": details,
+        "request_id": request_id,
+        "method": method,
+        "url": url,
+    }
+    if cls is RateLimitError:
+        from harborsec._core._retry import parse_retry_after
+
+        raise RateLimitError(
+            message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
+        )
+    raise cls(message, **kwargs)
+
+
+def transport_error(error: httpx.HTTPError, request: httpx.Request) -> TransportError:
+    """Turn an httpx exception into the harborsec transport exception (without credentials)."""
+    method, url = request.method, safe_url(request.url)
+    cls = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
+    reason = str(error) or type(error).__name__
+    return cls(f"{method} {url} failed: {reason}", method=method, url=url)
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The response body parsed as JSON.
+
+    Raises:
+        MalformedResponseError: The body is not JSON.
+    """
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedResponseError(
+            f"{response.request.method} {safe_url(response.request.url)} answered "
+            f"{response.status_code} with a body that is not JSON: {exc}"
+        ) from None

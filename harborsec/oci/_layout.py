@@ -1,0 +1,241 @@
+"""Local OCI image layout directories (`oci:PATH[:TAG|@DIGEST]`).
+
+Layouts are what skopeo, oras and notation write.
+[`OciLayout`][harborsec.oci.OciLayout] offers the registry client's read and push methods on a
+directory: tags are the `org.opencontainers.image.ref.name` annotations of `index.json`, every blob
+read is checked against its digest, and every write is atomic (a temporary file, then
+`os.replace`), so an interrupted push never leaves a half-written blob or index.
+
+Example:
+    >>> layouts = "../shared/vectors/notation/notation-e2e-oci-layouts"
+    >>> layout = OciLayout(f"{layouts}/e2e-valid-signature")
+    >>> layout.resolve("v1")
+    'sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from harborsec.errors import InvalidDocumentError, InvalidReferenceError, NotFoundError
+from harborsec.oci._digest import compute_digest, is_digest, parse_digest, verify_digest
+from harborsec.oci._media import OCI_INDEX
+from harborsec.oci._models import (
+    Descriptor,
+    ImageIndex,
+    Manifest,
+    Platform,
+    make_converter,
+    parse_manifest,
+    select_platform,
+)
+
+__all__ = ["REF_NAME", "OciLayout"]
+
+REF_NAME = "org.opencontainers.image.ref.name"
+"""The annotation that names a manifest in `index.json` (its tag)."""
+
+_LAYOUT_FILE = b'{"imageLayoutVersion":"1.0.0"}'
+_CONVERTER = make_converter()
+
+
+def _not_found(what: str, path: Path) -> NotFoundError:
+    return NotFoundError(f"{what} not found in OCI layout {path}", status_code=404)
+
+
+class OciLayout:
+    """An OCI image layout directory.
+
+    Args:
+        path: The directory (it holds `oci-layout`, `index.json` and `blobs/`).
+        create: Create an empty layout if the directory has none.
+
+    Raises:
+        InvalidDocumentError: The directory is not an OCI layout (and `create` is false).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = False) -> None:
+        self.path = Path(path)
+        """The layout's directory."""
+        if not (self.path / "oci-layout").is_file():
+            if not create:
+                raise InvalidDocumentError(
+                    f"{self.path} is not an OCI image layout (no oci-layout file)"
+                )
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._write_atomic(self.path / "oci-layout", _LAYOUT_FILE)
+            self._write_index(ImageIndex())
+
+    def __repr__(self) -> str:
+        return f"OciLayout({str(self.path)!r})"
+
+    def index(self) -> ImageIndex:
+        """The layout's `index.json`."""
+        try:
+            content = (self.path / "index.json").read_bytes()
+        except FileNotFoundError:
+            raise InvalidDocumentError(f"{self.path} has no index.json") from None
+        document = parse_manifest(content, media_type=OCI_INDEX).document
+        if not isinstance(document, ImageIndex):
+            raise InvalidDocumentError(f"{self.path}/index.json is not an image index")
+        return document
+
+    def list_tags(self) -> list[str]:
+        """The tags (`org.opencontainers.image.ref.name` annotations), in index order."""
+        return [
+            d.annotations[REF_NAME] for d in self.index().manifests if REF_NAME in d.annotations
+        ]
+
+    def _descriptor(self, reference: str | None) -> Descriptor:
+        manifests = self.index().manifests
+        if reference is None:
+            if len(manifests) == 1:
+                return manifests[0]
+            raise InvalidReferenceError(
+                f"OCI layout {self.path} holds {len(manifests)} manifests: name a tag or digest"
+            )
+        if is_digest(reference):
+            for descriptor in manifests:
+                if descriptor.digest == reference:
+                    return descriptor
+            return Descriptor(media_type="", digest=reference, size=-1)  # a child of an index
+        for descriptor in manifests:
+            if descriptor.annotations.get(REF_NAME) == reference:
+                return descriptor
+        raise _not_found(f"tag {reference!r}", self.path)
+
+    def _blob_path(self, digest: str) -> Path:
+        algorithm, encoded = parse_digest(digest)
+        return self.path / "blobs" / algorithm / encoded
+
+    def get_blob(self, digest: str, *, size: int | None = None) -> bytes:
+        """Read a blob, verified against its digest (and size when given).
+
+        Raises:
+            NotFoundError: The layout has no such blob.
+            DigestMismatchError: The file does not hash to its name.
+        """
+        try:
+            data = self._blob_path(digest).read_bytes()
+        except FileNotFoundError:
+            raise _not_found(f"blob {digest}", self.path) from None
+        verify_digest(data, digest, what=f"blob of {self.path}")
+        if size is not None and size >= 0 and len(data) != size:
+            raise InvalidDocumentError(f"blob {digest} has {len(data)} bytes, not {size}")
+        return data
+
+    def get_manifest(self, reference: str | None = None) -> Manifest:
+        """Read a manifest by tag or digest (or the only one), verified against its digest."""
+        descriptor = self._descriptor(reference)
+        content = self.get_blob(descriptor.digest, size=descriptor.size)
+        return parse_manifest(
+            content, media_type=descriptor.media_type or None, digest=descriptor.digest
+        )
+
+    def resolve(
+        self, reference: str | None = None, *, platform: Platform | str | None = None
+    ) -> str:
+        """The digest of a tag (or the only manifest), or of a platform's manifest in an index."""
+        descriptor = self._descriptor(reference)
+        if platform is None:
+            if descriptor.size < 0:
+                self.get_blob(descriptor.digest)  # must exist
+            return descriptor.digest
+        manifest = self.get_manifest(descriptor.digest)
+        if not isinstance(manifest.document, ImageIndex):
+            return manifest.digest
+        wanted = Platform.parse(platform) if isinstance(platform, str) else platform
+        return select_platform(manifest.document, wanted).digest
+
+    def referrers(self, reference: str, *, artifact_type: str | None = None) -> list[Descriptor]:
+        """The manifests whose `subject` is the image, and those of its `sha256-<hex>` index."""
+        digest = self.resolve(reference)
+        found: dict[str, Descriptor] = {}
+        algorithm, encoded = parse_digest(digest)
+        for descriptor in self.index().manifests:
+            tag = descriptor.annotations.get(REF_NAME)
+            if tag == f"{algorithm}-{encoded}":
+                fallback = self.get_manifest(descriptor.digest).document
+                if isinstance(fallback, ImageIndex):
+                    for child in fallback.manifests:
+                        found.setdefault(child.digest, child)
+                continue
+            if descriptor.digest == digest:
+                continue
+            manifest = self.get_manifest(descriptor.digest)
+            subject = manifest.document.subject
+            if subject is not None and subject.digest == digest:
+                found.setdefault(
+                    manifest.digest,
+                    Descriptor(
+                        media_type=manifest.media_type,
+                        digest=manifest.digest,
+                        size=len(manifest.content),
+                        artifact_type=_artifact_type(manifest),
+                        annotations=dict(manifest.document.annotations),
+                    ),
+                )
+        result = list(found.values())
+        if artifact_type:
+            result = [d for d in result if d.artifact_type == artifact_type]
+        return result
+
+    def push_blob(self, data: bytes, *, media_type: str = "application/octet-stream") -> Descriptor:
+        """Write a blob (atomically; nothing is written when it exists already)."""
+        digest = compute_digest(data)
+        path = self._blob_path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_atomic(path, data)
+        return Descriptor(media_type=media_type, digest=digest, size=len(data))
+
+    def push_manifest(self, content: bytes, *, media_type: str, tag: str | None = None) -> str:
+        """Write a manifest and list it in `index.json` (under `tag`, moved from any other)."""
+        manifest = parse_manifest(content, media_type=media_type)
+        self.push_blob(content, media_type=media_type)
+        entry = Descriptor(
+            media_type=manifest.media_type,
+            digest=manifest.digest,
+            size=len(content),
+            annotations={REF_NAME: tag} if tag else {},
+            artifact_type=manifest.document.artifact_type,
+        )
+        index = self.index()
+        kept = []
+        for descriptor in index.manifests:
+            if tag and descriptor.annotations.get(REF_NAME) == tag:
+                continue
+            if descriptor.digest == manifest.digest and not descriptor.annotations.get(REF_NAME):
+                continue
+            kept.append(descriptor)
+        kept.append(entry)
+        self._write_index(ImageIndex(manifests=tuple(kept), annotations=index.annotations))
+        return manifest.digest
+
+    def _write_index(self, index: ImageIndex) -> None:
+        data = {"schemaVersion": 2, "mediaType": OCI_INDEX, **_CONVERTER.unstructure(index)}
+        self._write_atomic(self.path / "index.json", json.dumps(data, indent=None).encode())
+
+    @staticmethod
+    def _write_atomic(path: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _artifact_type(manifest: Manifest) -> str | None:
+    document = manifest.document
+    if document.artifact_type:
+        return document.artifact_type
+    config = getattr(document, "config", None)
+    return config.media_type if config is not None else None

@@ -1,0 +1,353 @@
+"""OCI distribution operations, without I/O.
+
+Each function returns an operation ([`Op`][harborsec._core._driver.Op]): a generator that yields
+the requests to send and returns the typed result. `Registry` and `AsyncRegistry` run them; tests
+drive them with canned responses. Every manifest and blob fetched by digest is checked against
+that digest here, so no caller can forget to.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from harborsec._core._driver import STREAM, Op
+from harborsec._core._http import raise_for_status, safe_url
+from harborsec.errors import DigestMismatchError, InvalidDocumentError, MalformedResponseError
+from harborsec.oci._digest import compute_digest, is_digest, parse_digest, verify_digest
+from harborsec.oci._media import INDEX_TYPES, MANIFEST_ACCEPT, OCI_INDEX
+from harborsec.oci._models import (
+    Descriptor,
+    ImageIndex,
+    Manifest,
+    Platform,
+    parse_manifest,
+    select_platform,
+)
+
+__all__ = [
+    "blob_exists",
+    "delete_blob",
+    "delete_manifest",
+    "get_blob",
+    "get_manifest",
+    "list_tags",
+    "open_blob",
+    "ping",
+    "push_blob",
+    "push_manifest",
+    "referrers",
+    "resolve",
+    "v2_url",
+]
+
+DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+"""Blobs larger than this are uploaded in chunks of this size."""
+
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+def v2_url(base: httpx.URL, repository: str, *parts: str) -> httpx.URL:
+    """The URL of `/v2/<repository>/<parts...>` on the registry at `base`."""
+    path = "/".join(["", "v2", repository, *parts])
+    return base.copy_with(path=base.path.rstrip("/") + path, query=None, fragment=None)
+
+
+def _manifest_request(
+    method: str, base: httpx.URL, repository: str, reference: str
+) -> httpx.Request:
+    return httpx.Request(
+        method,
+        v2_url(base, repository, "manifests", reference),
+        headers={"Accept": MANIFEST_ACCEPT},
+    )
+
+
+def ping(base: httpx.URL) -> Op[bool]:
+    """Check that the registry speaks the distribution API (`GET /v2/`).
+
+    Returns True when it answers 200 (or 401: it exists and wants credentials).
+    """
+    response = yield httpx.Request("GET", base.copy_with(path=base.path.rstrip("/") + "/v2/"))
+    if response.status_code == 401:
+        return True
+    raise_for_status(response)
+    return True
+
+
+def get_manifest(base: httpx.URL, repository: str, reference: str) -> Op[Manifest]:
+    """Fetch a manifest by tag or digest, checking its bytes against the digest.
+
+    When fetched by tag, the digest is computed from the bytes and compared with the
+    `Docker-Content-Digest` header, if any.
+    """
+    response = yield _manifest_request("GET", base, repository, reference)
+    raise_for_status(response)
+    expected = reference if is_digest(reference) else None
+    manifest = parse_manifest(
+        response.content, media_type=response.headers.get("Content-Type"), digest=expected
+    )
+    header = response.headers.get("Docker-Content-Digest")
+    if expected is None and header and is_digest(header):
+        algorithm, _ = parse_digest(header)
+        actual = compute_digest(response.content, algorithm)
+        if actual != header:
+            raise DigestMismatchError(
+                f"manifest {repository}:{reference} hashes to {actual}, but the registry "
+                f"says {header}",
+                expected=header,
+                actual=actual,
+            )
+    return manifest
+
+
+def resolve(
+    base: httpx.URL, repository: str, reference: str, *, platform: Platform | None = None
+) -> Op[str]:
+    """Resolve a tag (or check a digest) to a manifest digest.
+
+    One HEAD with every manifest media type in `Accept`; a GET, hashing the body, only when the
+    registry sends no usable `Docker-Content-Digest`. With a platform, an index is fetched (by
+    digest, verified) and the platform's manifest is picked from it.
+
+    Raises:
+        NotFoundError: No such tag or manifest.
+        DigestMismatchError: A digest reference answered with another digest.
+        PlatformNotFoundError: The index lists no manifest for the platform.
+    """
+    response = yield _manifest_request("HEAD", base, repository, reference)
+    raise_for_status(response)
+    digest: str = response.headers.get("Docker-Content-Digest", "")
+    media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+    if not digest or not is_digest(digest) or not media_type:
+        manifest = yield from get_manifest(base, repository, reference)
+        digest, media_type = manifest.digest, manifest.media_type
+    if is_digest(reference) and digest != reference:
+        raise DigestMismatchError(
+            f"{repository}@{reference} answered with digest {digest}",
+            expected=reference,
+            actual=digest,
+        )
+    if platform is None or media_type not in INDEX_TYPES:
+        return digest
+    index = yield from get_manifest(base, repository, digest)
+    if not isinstance(index.document, ImageIndex):
+        raise InvalidDocumentError(
+            f"{repository}@{digest} was announced as an index but is not one"
+        )
+    return select_platform(index.document, platform).digest
+
+
+def get_blob(
+    base: httpx.URL, repository: str, digest: str, *, size: int | None = None
+) -> Op[bytes]:
+    """Download a blob whole, checking it against its digest (and size, when given)."""
+    parse_digest(digest)
+    response = yield httpx.Request("GET", v2_url(base, repository, "blobs", digest))
+    raise_for_status(response)
+    verify_digest(response.content, digest, what=f"blob of {repository}")
+    if size is not None and len(response.content) != size:
+        raise DigestMismatchError(
+            f"blob {digest} has {len(response.content)} bytes, its descriptor says {size}",
+            expected=digest,
+            actual=digest,
+        )
+    return response.content
+
+
+def open_blob(base: httpx.URL, repository: str, digest: str) -> Op[httpx.Response]:
+    """Start streaming a blob: returns the unread response (the caller verifies while reading)."""
+    parse_digest(digest)
+    request = httpx.Request("GET", v2_url(base, repository, "blobs", digest))
+    request.extensions[STREAM] = True
+    response = yield request
+    raise_for_status(response)
+    return response
+
+
+def blob_exists(base: httpx.URL, repository: str, digest: str) -> Op[bool]:
+    """Whether the repository has the blob (HEAD)."""
+    parse_digest(digest)
+    response = yield httpx.Request("HEAD", v2_url(base, repository, "blobs", digest))
+    if response.status_code == 404:
+        return False
+    raise_for_status(response)
+    return True
+
+
+def _location(response: httpx.Response) -> httpx.URL:
+    location = response.headers.get("Location")
+    if not location:
+        raise MalformedResponseError(
+            f"{response.request.method} {safe_url(response.request.url)} answered "
+            f"{response.status_code} without a Location header"
+        )
+    return response.request.url.join(location)
+
+
+def _with_digest(url: httpx.URL, digest: str) -> httpx.URL:
+    return url.copy_merge_params({"digest": digest})
+
+
+def push_blob(
+    base: httpx.URL,
+    repository: str,
+    data: bytes,
+    *,
+    media_type: str = "application/octet-stream",
+    chunk_size: int | None = None,
+    mount_from: str | None = None,
+) -> Op[Descriptor]:
+    """Upload a blob unless the repository has it already.
+
+    Tries a cross-repository mount first when `mount_from` names a repository that has it. Blobs
+    up to `chunk_size` (default 8 MiB) go in one PUT; larger ones in PATCH chunks.
+
+    Returns:
+        The blob's descriptor.
+    """
+    digest = compute_digest(data)
+    descriptor = Descriptor(media_type=media_type, digest=digest, size=len(data))
+    exists = yield from blob_exists(base, repository, digest)
+    if exists:
+        return descriptor
+    uploads = v2_url(base, repository, "blobs", "uploads", "")
+    if mount_from and mount_from != repository:
+        response = yield httpx.Request(
+            "POST", uploads.copy_merge_params({"mount": digest, "from": mount_from})
+        )
+        raise_for_status(response)
+        if response.status_code == 201:
+            return descriptor
+    else:
+        response = yield httpx.Request("POST", uploads, headers={"Content-Length": "0"})
+        raise_for_status(response)
+    location = _location(response)
+    chunk = chunk_size or DEFAULT_CHUNK_SIZE
+    if len(data) > chunk:
+        for start in range(0, len(data), chunk):
+            piece = data[start : start + chunk]
+            response = yield httpx.Request(
+                "PATCH",
+                location,
+                content=piece,
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Range": f"{start}-{start + len(piece) - 1}",
+                },
+            )
+            raise_for_status(response)
+            location = _location(response)
+        body = b""
+    else:
+        body = data
+    response = yield httpx.Request(
+        "PUT",
+        _with_digest(location, digest),
+        content=body,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    raise_for_status(response)
+    returned = response.headers.get("Docker-Content-Digest")
+    if returned and returned != digest:
+        raise DigestMismatchError(
+            f"the registry stored blob {digest} as {returned}", expected=digest, actual=returned
+        )
+    return descriptor
+
+
+def push_manifest(
+    base: httpx.URL,
+    repository: str,
+    content: bytes,
+    *,
+    media_type: str,
+    reference: str | None = None,
+) -> Op[str]:
+    """Upload manifest bytes, by tag or by their digest (default), and return their digest."""
+    digest = compute_digest(content)
+    response = yield httpx.Request(
+        "PUT",
+        v2_url(base, repository, "manifests", reference or digest),
+        content=content,
+        headers={"Content-Type": media_type},
+    )
+    raise_for_status(response)
+    returned = response.headers.get("Docker-Content-Digest")
+    if returned and returned != digest:
+        raise DigestMismatchError(
+            f"the registry stored manifest {digest} as {returned}", expected=digest, actual=returned
+        )
+    return digest
+
+
+def list_tags(base: httpx.URL, repository: str, *, page_size: int | None = None) -> Op[list[str]]:
+    """List every tag of a repository, following `Link` pagination (`n`/`last`)."""
+    url = v2_url(base, repository, "tags", "list")
+    if page_size is not None:
+        url = url.copy_merge_params({"n": str(page_size)})
+    tags: list[str] = []
+    seen: set[str] = set()
+    while True:
+        response = yield httpx.Request("GET", url)
+        raise_for_status(response)
+        body = response.json() if response.content else {}
+        page = body.get("tags") if isinstance(body, dict) else None
+        for tag in page or []:
+            if isinstance(tag, str) and tag not in seen:
+                seen.add(tag)
+                tags.append(tag)
+        link = _LINK_NEXT.search(response.headers.get("Link", ""))
+        if not link or not page:
+            return tags
+        url = response.request.url.join(link.group(1))
+
+
+def delete_manifest(base: httpx.URL, repository: str, reference: str) -> Op[None]:
+    """Delete a manifest by digest (or by tag, where the registry allows it)."""
+    response = yield httpx.Request("DELETE", v2_url(base, repository, "manifests", reference))
+    raise_for_status(response)
+
+
+def delete_blob(base: httpx.URL, repository: str, digest: str) -> Op[None]:
+    """Delete a blob."""
+    parse_digest(digest)
+    response = yield httpx.Request("DELETE", v2_url(base, repository, "blobs", digest))
+    raise_for_status(response)
+
+
+def referrers(
+    base: httpx.URL, repository: str, reference: str, *, artifact_type: str | None = None
+) -> Op[list[Descriptor]]:
+    """List the manifests whose `subject` is an image (signatures, SBOMs, attestations...).
+
+    A tag is resolved to its digest first.
+
+    Uses the OCI 1.1 referrers API; when the registry answers 404 (CNCF Distribution 2.8 has no
+    such API), falls back to the referrers tag schema: the index tagged `sha256-<hex>`. The
+    `artifact_type` filter is applied here when the registry did not apply it.
+    """
+    if is_digest(reference):
+        digest = reference
+    else:
+        digest = yield from resolve(base, repository, reference)
+    url = v2_url(base, repository, "referrers", digest)
+    if artifact_type:
+        url = url.copy_merge_params({"artifactType": artifact_type})
+    response = yield httpx.Request("GET", url, headers={"Accept": OCI_INDEX})
+    filtered = "artifacttype" in response.headers.get("OCI-Filters-Applied", "").lower()
+    if response.status_code == 404:
+        filtered = False
+        algorithm, encoded = parse_digest(digest)
+        response = yield _manifest_request("GET", base, repository, f"{algorithm}-{encoded}")
+        if response.status_code == 404:
+            return []
+    raise_for_status(response)
+    index = parse_manifest(response.content, media_type=response.headers.get("Content-Type"))
+    if not isinstance(index.document, ImageIndex):
+        raise InvalidDocumentError(f"the referrers of {repository}@{digest} are not an index")
+    found = list(index.document.manifests)
+    if artifact_type and not filtered:
+        found = [d for d in found if d.artifact_type == artifact_type]
+    return found
