@@ -54,6 +54,7 @@ __all__ = [
     "free_port",
     "require_binary",
     "require_real",
+    "require_shared",
     "seed_registry",
     "sha256_digest",
     "skopeo_copy",
@@ -103,6 +104,16 @@ def require_binary(name: str) -> str:
             pytest.fail(f"{message}; HARBORSEC_REQUIRE_REAL=1 forbids skipping")
         pytest.skip(message)
     return path
+
+
+def require_shared() -> Path:
+    """Return `SHARED`, or skip the test (fail it in CI) when it is not there."""
+    if not (SHARED / "vectors").is_dir():
+        message = f"shared reference material not found at {SHARED}: set HARBORSEC_SHARED"
+        if require_real():
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED
 
 
 def sha256_digest(data: bytes) -> str:
@@ -714,6 +725,7 @@ def seed_registry(registry: RealRegistry, workdir: Path) -> SeededRegistry:
     Raises:
         RuntimeError: A push failed or skopeo reports another digest than expected.
     """
+    require_shared()
     refs: list[SeededRef] = []
     for repository, relpath in NOTATION_LAYOUTS.items():
         refs += _push_layout(registry, repository, relpath)
