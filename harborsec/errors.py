@@ -30,7 +30,7 @@ httpx exceptions never leak out::
 Example:
     >>> import harborsec
     >>> try:
-    ...     harborsec.ImageReference.parse("UPPER/case")
+    ...     harborsec.ImageReference.parse("project/App:1.0")
     ... except harborsec.InvalidReferenceError as exc:
     ...     print(type(exc).__name__)
     InvalidReferenceError
