@@ -1,0 +1,49 @@
+"""`Registry` and `AsyncRegistry` are twins: the same methods, signatures and docstrings."""
+
+import inspect
+
+from harborsec import AsyncRegistry, Registry
+
+LIFECYCLE = {"close": "aclose"}
+
+
+def public_methods(cls):
+    return {
+        name: member
+        for name, member in inspect.getmembers(cls)
+        if not name.startswith("_") and callable(member)
+    }
+
+
+def test_same_public_methods():
+    sync = set(public_methods(Registry)) - set(LIFECYCLE)
+    async_ = set(public_methods(AsyncRegistry)) - set(LIFECYCLE.values())
+    assert sync == async_
+
+
+def test_same_signatures_and_docstrings():
+    sync, async_ = public_methods(Registry), public_methods(AsyncRegistry)
+    for name, method in sync.items():
+        if name in LIFECYCLE:
+            continue
+        twin = async_[name]
+        sync_sig, async_sig = inspect.signature(method), inspect.signature(twin)
+        assert list(sync_sig.parameters) == list(async_sig.parameters), name
+        for param in sync_sig.parameters:
+            assert sync_sig.parameters[param].default == async_sig.parameters[param].default, (name, param)
+        assert inspect.getdoc(method) == inspect.getdoc(twin), name
+        assert inspect.getdoc(method), name
+
+
+def test_async_methods_are_coroutines_or_async_context_managers():
+    for name, method in public_methods(AsyncRegistry).items():
+        if name == "stream_blob":
+            continue
+        assert inspect.iscoroutinefunction(method), name
+
+
+def test_constructors_match_except_the_transport_type():
+    sync = inspect.signature(Registry.__init__).parameters
+    async_ = inspect.signature(AsyncRegistry.__init__).parameters
+    assert set(sync) <= set(async_)
+    assert set(async_) - set(sync) == {"max_connections"}
