@@ -82,7 +82,9 @@ class _RegistryBase:
         ca_bundle: str | os.PathLike[str] | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         retries: int | RetryPolicy = 2,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         environ: Mapping[str, str] | None = None,
+        max_connections: int = 100,
     ) -> None:
         env_url, env_credentials = credentials_from_env(environ)
         text = url or env_url
@@ -114,6 +116,12 @@ class _RegistryBase:
             self._verify = ssl.create_default_context(cafile=os.fspath(ca_bundle))
         else:
             self._verify = True
+        self._connect(transport, max_connections)
+
+    def _connect(
+        self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None, max_connections: int
+    ) -> None:
+        raise NotImplementedError
 
     def _find_credentials(
         self,
@@ -140,13 +148,15 @@ class _RegistryBase:
         user = self._credentials.username if self._credentials else None
         return f"{type(self).__name__}({str(self.url)!r}, username={user!r})"
 
-    def _client_options(self) -> dict[str, Any]:
+    def _client_options(self, max_connections: int) -> dict[str, Any]:
         return {
             "auth": self._auth,
             "timeout": self._timeout,
             "follow_redirects": True,
             "cookies": NoCookies(),
             "headers": {"User-Agent": USER_AGENT},
+            "verify": self._verify,
+            "limits": httpx.Limits(max_connections=max_connections),
         }
 
     def _locate(self, reference: str) -> tuple[str, str]:
@@ -205,9 +215,11 @@ class Registry(_RegistryBase):
         timeout: Default timeouts (10 s connect, 60 s read); each method takes `timeout=` too.
         retries: Retries for transport errors, 429, 502, 503 and 504 on idempotent requests,
             or a `RetryPolicy`.
-        transport: An httpx transport, such as `HarborEmulator().transport()` in tests.
+        transport: An httpx transport, such as `HarborEmulator().transport()` in tests
+            (synchronous for `Registry`, asynchronous for `AsyncRegistry`).
         environ: The environment to read `HARBOR_*` and `DOCKER_CONFIG` from (default:
             `os.environ`).
+        max_connections: The size of the connection pool.
 
     Use it as a context manager, or call `close()`.
 
@@ -221,30 +233,14 @@ class Registry(_RegistryBase):
         harborsec.errors.UnauthorizedError: ...
     """
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        auth: AuthArg = NOT_GIVEN,
-        insecure: bool = False,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        retries: int | RetryPolicy = 2,
-        transport: httpx.BaseTransport | None = None,
-        environ: Mapping[str, str] | None = None,
+    _client: httpx.Client
+
+    def _connect(
+        self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None, max_connections: int
     ) -> None:
-        super().__init__(
-            url,
-            auth=auth,
-            insecure=insecure,
-            ca_bundle=ca_bundle,
-            timeout=timeout,
-            retries=retries,
-            environ=environ,
-        )
-        self._client = httpx.Client(
-            verify=self._verify, transport=transport, **self._client_options()
-        )
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise TypeError("Registry needs a synchronous transport (httpx.BaseTransport)")
+        self._client = httpx.Client(transport=transport, **self._client_options(max_connections))
 
     def _run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:
         return run_sync(self._client, op, policy=self._policy, timeout=timeout)
@@ -445,35 +441,19 @@ class AsyncRegistry(_RegistryBase):
         True
     """
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        auth: AuthArg = NOT_GIVEN,
-        insecure: bool = False,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        retries: int | RetryPolicy = 2,
-        transport: httpx.AsyncBaseTransport | None = None,
-        environ: Mapping[str, str] | None = None,
-        max_connections: int = 100,
+    _client: httpx.AsyncClient
+
+    def _connect(
+        self, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None, max_connections: int
     ) -> None:
-        super().__init__(
-            url,
-            auth=auth,
-            insecure=insecure,
-            ca_bundle=ca_bundle,
-            timeout=timeout,
-            retries=retries,
-            environ=environ,
-        )
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise TypeError(
+                "AsyncRegistry needs an asynchronous transport (httpx.AsyncBaseTransport)"
+            )
         if transport is None:
             transport = _aiohttp_transport(self._verify, max_connections)
         self._client = httpx.AsyncClient(
-            verify=self._verify,
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_connections),
-            **self._client_options(),
+            transport=transport, **self._client_options(max_connections)
         )
 
     async def _run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:

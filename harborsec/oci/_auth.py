@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import datetime
 
 import attrs
@@ -51,6 +51,7 @@ _SCOPE_PATHS = [
     re.compile(r"^/v2/(?P<name>.+)/referrers/[^/]+$"),
 ]
 _AUTH_PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*,?')
+_TOKEN_REQUEST = "harborsec.token_request"  # noqa: S105 - an extension name
 _MIN_TOKEN_LIFETIME = 60
 """Tokens without `expires_in` live 60 s, as the distribution token spec says."""
 
@@ -203,6 +204,38 @@ class RegistryAuth(httpx.Auth):
         user = self._credentials.username if self._credentials else None
         return f"RegistryAuth(origin={str(self.origin)!r}, username={user!r})"
 
+    # httpx reads every response before giving it to a flow only when `requires_response_body` is
+    # set, which would pull whole blobs into memory; these two read token answers only.
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Run the flow for a sync client, reading token service answers (httpx calls this)."""
+        flow = self.auth_flow(request)
+        request = next(flow)
+        while True:
+            response = yield request
+            if request.extensions.get(_TOKEN_REQUEST):
+                response.read()
+            try:
+                request = flow.send(response)
+            except StopIteration:
+                return
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Run the flow for an async client, reading token service answers (httpx calls this)."""
+        flow = self.auth_flow(request)
+        request = next(flow)
+        while True:
+            response = yield request
+            if request.extensions.get(_TOKEN_REQUEST):
+                await response.aread()
+            try:
+                request = flow.send(response)
+            except StopIteration:
+                return
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Authenticate one request (httpx calls this)."""
         if _origin(request.url) != _origin(self.origin):
@@ -287,6 +320,7 @@ class RegistryAuth(httpx.Auth):
             request = httpx.Request("GET", realm.copy_merge_params(params), headers=headers)
             if creds is not None:
                 request.headers["Authorization"] = _basic(creds)
+        request.extensions[_TOKEN_REQUEST] = True
         response = yield request
         self.token_requests += 1
         return parse_token_response(response, now=self._clock())

@@ -42,8 +42,5 @@ def test_async_methods_are_coroutines_or_async_context_managers():
         assert inspect.iscoroutinefunction(method), name
 
 
-def test_constructors_match_except_the_transport_type():
-    sync = inspect.signature(Registry.__init__).parameters
-    async_ = inspect.signature(AsyncRegistry.__init__).parameters
-    assert set(sync) <= set(async_)
-    assert set(async_) - set(sync) == {"max_connections"}
+def test_one_constructor_for_both():
+    assert Registry.__init__ is AsyncRegistry.__init__
