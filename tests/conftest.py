@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from _real import RealRegistry, SeededRegistry, require_binary, seed_registry
+
+if TYPE_CHECKING:
+    from harborsec.testing import HarborEmulator
+
+TOKEN_USER = "registry-user"
+TOKEN_PASSWORD = "Registry-Passw0rd"
 
 _REGISTRY_FIXTURES = frozenset(
     {"real_registry", "real_registry_anon", "real_registry_token", "seeded_real_registry"}
@@ -49,43 +56,39 @@ def real_registry_anon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rea
 
 
 @pytest.fixture(scope="session")
-def harbor_token_service(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[object, str]]:
-    """The Harbor emulator served on 127.0.0.1 with a user ``registry-user``: ``(emulator, url)``.
+def harbor_token_service() -> Iterator[tuple[HarborEmulator, str]]:
+    """The Harbor emulator served on 127.0.0.1, with an admin ``registry-user``.
 
-    Its token service (``<url>/service/token``) issues the tokens ``real_registry_token`` accepts.
+    Yields ``(emulator, url)``. Its token service (``<url>/service/token``) issues the tokens
+    ``real_registry_token`` accepts, as Harbor's core does for Harbor's registry.
     """
-    try:
-        from harborsec.testing import HarborEmulator
-    except ImportError as exc:
-        pytest.skip(f"harborsec.testing.HarborEmulator is not available: {exc}")
+    from harborsec.testing import HarborEmulator
+
     emulator = HarborEmulator()
-    emulator.add_user("registry-user", "Registry-Passw0rd", admin=True)
+    emulator.add_user(TOKEN_USER, TOKEN_PASSWORD, admin=True)
     with emulator.serve() as url:
-        yield emulator, str(url).rstrip("/")
+        yield emulator, url.rstrip("/")
 
 
 @pytest.fixture(scope="session")
 def real_registry_token(
-    tmp_path_factory: pytest.TempPathFactory, harbor_token_service: tuple[object, str]
+    tmp_path_factory: pytest.TempPathFactory, harbor_token_service: tuple[HarborEmulator, str]
 ) -> Iterator[RealRegistry]:
     """A Distribution registry whose token issuer is the Harbor emulator, as Harbor's core is.
 
-    ``username``/``password`` are an emulator user; ``token_realm`` is the emulator's
-    ``/service/token``.
+    ``username``/``password`` are an emulator administrator (so every project is writable;
+    ``library`` exists); ``token_realm`` is the emulator's ``/service/token``.
     """
     emulator, url = harbor_token_service
-    require_binary("docker-registry")
     registry = RealRegistry(
         tmp_path_factory.mktemp("registry-token"),
         auth="token",
-        username="registry-user",
-        password="Registry-Passw0rd",
+        username=TOKEN_USER,
+        password=TOKEN_PASSWORD,
         token_realm=f"{url}/service/token",
-        token_service=emulator.token_service,  # type: ignore[attr-defined]
-        token_issuer=emulator.token_issuer,  # type: ignore[attr-defined]
-        token_certificate_pem=emulator.token_certificate_pem,  # type: ignore[attr-defined]
+        token_service=emulator.token_service,
+        token_issuer=emulator.token_issuer,
+        token_certificate_pem=emulator.token_certificate_pem,
     )
     yield from _started(registry)
 

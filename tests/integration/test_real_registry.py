@@ -140,13 +140,11 @@ def test_start_failure_shows_the_registry_log(tmp_path: Path) -> None:
 # -- token auth through the Harbor emulator -------------------------------------------------------
 
 
-def _token(registry: RealRegistry, scope: str, auth: tuple[str, str] | None) -> str:
-    response = httpx.get(
-        registry.token_realm,
-        params={"service": registry.token_service, "scope": scope},
-        auth=auth,
-        timeout=10,
-    )
+def _token(registry: RealRegistry, scope: str | None, auth: tuple[str, str] | None) -> str:
+    params = {"service": registry.token_service}
+    if scope:
+        params["scope"] = scope
+    response = httpx.get(registry.token_realm, params=params, auth=auth, timeout=10)
     assert response.status_code == 200, response.text
     token: str = response.json()["token"]
     return token
@@ -162,15 +160,28 @@ def test_token_registry_challenges_towards_the_emulator(real_registry_token: Rea
 
 
 def test_token_registry_accepts_an_emulator_token(real_registry_token: RealRegistry) -> None:
-    token = _token(real_registry_token, "", real_registry_token.basic_auth)
+    token = _token(real_registry_token, None, real_registry_token.basic_auth)
     response = httpx.get(
         f"{real_registry_token.url}/v2/", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200, real_registry_token.log_text()[-2000:]
 
 
+def test_token_registry_enforces_the_token_scope(real_registry_token: RealRegistry) -> None:
+    url = f"{real_registry_token.url}/v2/library/scoped/tags/list"
+    unscoped = _token(real_registry_token, None, real_registry_token.basic_auth)
+    denied = httpx.get(url, headers={"Authorization": f"Bearer {unscoped}"})
+    assert denied.status_code == 401
+    assert 'scope="repository:library/scoped:pull"' in denied.headers["WWW-Authenticate"]
+    scoped = _token(real_registry_token, "repository:library/scoped:pull", None)
+    # `library` is public: an anonymous pull token gets past auth (the repository is unknown).
+    allowed = httpx.get(url, headers={"Authorization": f"Bearer {scoped}"})
+    assert allowed.status_code == 404
+    assert allowed.json()["errors"][0]["code"] == "NAME_UNKNOWN"
+
+
 def test_token_registry_rejects_a_forged_token(real_registry_token: RealRegistry) -> None:
-    token = _token(real_registry_token, "", real_registry_token.basic_auth)
+    token = _token(real_registry_token, None, real_registry_token.basic_auth)
     header, payload, signature = token.split(".")
     forged = f"{header}.{payload}.{signature[::-1]}"
     response = httpx.get(
