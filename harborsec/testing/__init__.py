@@ -1,0 +1,24 @@
+"""A Harbor emulator for tests: the OCI registry, the token service and Harbor's API.
+
+`HarborEmulator` answers like a Harbor instance (built to Harbor's OpenAPI spec and to how its
+code behaves), in process through an httpx transport or on a real socket::
+
+    >>> import httpx
+    >>> from harborsec.testing import HarborEmulator
+    >>> harbor = HarborEmulator()
+    >>> with httpx.Client(transport=harbor.transport(), base_url="http://harbor.test") as client:
+    ...     info = client.get("/api/v2.0/systeminfo", auth=("admin", "Harbor12345")).json()
+    >>> info["harbor_version"]
+    'v2.14.4-79a297f7'
+    >>> with harbor.serve() as url:
+    ...     httpx.get(f"{url}/api/v2.0/ping").text
+    'Pong'
+
+The emulator is the server side: it does not use the harborsec client.
+"""
+
+from __future__ import annotations
+
+from harborsec.testing._emulator import HarborEmulator, RecordedRequest
+
+__all__ = ["HarborEmulator", "RecordedRequest"]
