@@ -25,7 +25,7 @@ httpx exceptions never leak out::
     ├── PlatformNotFoundError           an index has no manifest for the requested platform
     ├── VerificationError               a security check failed
     │   └── DigestMismatchError         content does not hash to the digest that names it
-    └── UnsupportedError                the registry or document uses something harborsec does not do
+    └── UnsupportedError                a feature harborsec does not support
 
 Example:
     >>> import harborsec

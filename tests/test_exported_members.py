@@ -51,7 +51,11 @@ def test_every_public_name_has_a_docstring(module):
 
 
 def test_private_modules_stay_private():
-    public_modules = {n for n in dir(harborsec) if inspect.ismodule(getattr(harborsec, n)) and not n.startswith("_")}
+    public_modules = {
+        n
+        for n in dir(harborsec)
+        if inspect.ismodule(getattr(harborsec, n)) and not n.startswith("_")
+    }
     assert public_modules <= {"errors", "oci", "testing", "cli"}
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import TypeVar
 
 import attrs
@@ -65,6 +65,7 @@ def plan(
     *,
     policy: RetryPolicy,
     timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
+    headers: Mapping[str, str] | None = None,
 ) -> Generator[Step, Outcome, T]:
     """Turn an operation into steps, adding request ids, timeouts and retries.
 
@@ -72,6 +73,8 @@ def plan(
         op: The operation.
         policy: When to retry.
         timeout: A timeout for every request of this call, instead of the client's.
+        headers: Default headers (the client's, such as `User-Agent`): operations build bare
+            `httpx.Request` objects, which the client does not complete.
 
     Returns:
         A generator of steps; send it each outcome (the response, or the httpx exception raised
@@ -87,6 +90,8 @@ def plan(
         return stop.value  # type: ignore[no-any-return]
     while True:
         request.headers.setdefault("X-Request-Id", request_id)
+        for name, value in (headers or {}).items():
+            request.headers.setdefault(name, value)
         if not isinstance(timeout, NotGiven):
             request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         attempt = 0
@@ -117,7 +122,7 @@ def run_sync(
     timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
 ) -> T:
     """Run an operation with a synchronous httpx client."""
-    steps = plan(op, policy=policy, timeout=timeout)
+    steps = plan(op, policy=policy, timeout=timeout, headers=client.headers)
     outcome: Outcome = None
     try:
         while True:
@@ -144,7 +149,7 @@ async def run_async(
     timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
 ) -> T:
     """Run an operation with an asynchronous httpx client."""
-    steps = plan(op, policy=policy, timeout=timeout)
+    steps = plan(op, policy=policy, timeout=timeout, headers=client.headers)
     outcome: Outcome = None
     try:
         while True:

@@ -30,7 +30,7 @@ from datetime import datetime
 import attrs
 import httpx
 
-from harborsec._core._http import json_body, raise_for_status, safe_url
+from harborsec._core._http import USER_AGENT, json_body, raise_for_status, safe_url
 from harborsec.errors import CredentialsError, MalformedResponseError
 from harborsec.oci._credentials import Credentials
 
@@ -300,7 +300,10 @@ class RegistryAuth(httpx.Auth):
         params: list[tuple[str, str | int | float | bool | None]] = []
         if "service" in challenge.params:
             params.append(("service", challenge.params["service"]))
-        headers = {"X-Request-Id": original.headers.get("X-Request-Id", "")}
+        headers = {
+            "X-Request-Id": original.headers.get("X-Request-Id", ""),
+            "User-Agent": original.headers.get("User-Agent", USER_AGENT),
+        }
         creds = self._credentials
         if creds is not None and realm.scheme == "http" and self.origin.scheme == "https":
             raise CredentialsError(

@@ -30,7 +30,10 @@ def test_same_signatures_and_docstrings():
         sync_sig, async_sig = inspect.signature(method), inspect.signature(twin)
         assert list(sync_sig.parameters) == list(async_sig.parameters), name
         for param in sync_sig.parameters:
-            assert sync_sig.parameters[param].default == async_sig.parameters[param].default, (name, param)
+            assert sync_sig.parameters[param].default == async_sig.parameters[param].default, (
+                name,
+                param,
+            )
         assert inspect.getdoc(method) == inspect.getdoc(twin), name
         assert inspect.getdoc(method), name
 

@@ -32,14 +32,18 @@ def test_sync_resolution_agrees_with_skopeo(seeded_real_registry):
 async def test_async_resolution_agrees_with_skopeo(seeded_real_registry):
     real = seeded_real_registry.registry
     async with harborsec.AsyncRegistry(real.url, auth=real.basic_auth) as registry:
-        digests = await asyncio.gather(*(registry.resolve(r.reference) for r in seeded_real_registry.refs))
+        digests = await asyncio.gather(
+            *(registry.resolve(r.reference) for r in seeded_real_registry.refs)
+        )
     assert digests == [r.digest for r in seeded_real_registry.refs]
 
 
 async def test_async_with_httpx_own_transport(seeded_real_registry):
     real = seeded_real_registry.registry
     transport = httpx.AsyncHTTPTransport()
-    async with harborsec.AsyncRegistry(real.url, auth=real.basic_auth, transport=transport) as registry:
+    async with harborsec.AsyncRegistry(
+        real.url, auth=real.basic_auth, transport=transport
+    ) as registry:
         ref = seeded_real_registry.refs[0]
         assert await registry.resolve(ref.reference) == ref.digest
 
@@ -50,7 +54,10 @@ def test_platform_selection_agrees_with_skopeo(seeded_real_registry):
     with registry_for(seeded_real_registry.registry) as registry:
         for ref in indexes:
             for platform, digest in ref.platforms.items():
-                assert registry.resolve(ref.reference, platform=platform) == digest, (ref.reference, platform)
+                assert registry.resolve(ref.reference, platform=platform) == digest, (
+                    ref.reference,
+                    platform,
+                )
 
 
 def test_resolve_digest_function_and_cli(seeded_real_registry, monkeypatch, capsys):
@@ -79,13 +86,17 @@ def test_unknown_tag_is_not_found(real_registry):
             registry.resolve("nothing/here:1")
 
 
-def push_demo(registry: harborsec.Registry, repository: str, *, chunk_size=None) -> tuple[str, list[bytes]]:
+def push_demo(
+    registry: harborsec.Registry, repository: str, *, chunk_size=None
+) -> tuple[str, list[bytes]]:
     blobs, manifests, index = build_demo_image()
     for data in blobs.values():
         registry.push_blob(repository, data, chunk_size=chunk_size)
     for _, content in manifests:
         registry.push_manifest(repository, content, media_type=OCI_MANIFEST)
-    return registry.push_manifest(repository, index, media_type=OCI_INDEX, tag="1.0"), [m for _, m in manifests]
+    return registry.push_manifest(repository, index, media_type=OCI_INDEX, tag="1.0"), [
+        m for _, m in manifests
+    ]
 
 
 def test_push_with_the_sdk_then_skopeo_reads_it(real_registry_token, harbor_token_service):
@@ -94,7 +105,9 @@ def test_push_with_the_sdk_then_skopeo_reads_it(real_registry_token, harbor_toke
         digest, manifests = push_demo(registry, "library/pushed", chunk_size=100)
         assert registry.resolve("library/pushed:1.0") == digest
         for (platform, _), content in zip(build_demo_image()[1], manifests):
-            assert registry.resolve("library/pushed:1.0", platform=platform) == compute_digest(content)
+            assert registry.resolve("library/pushed:1.0", platform=platform) == compute_digest(
+                content
+            )
     creds = f"{real.username}:{real.password}"
     assert skopeo_inspect_digest(real.image("library/pushed:1.0"), creds=creds, raw=True) == digest
 
@@ -122,9 +135,11 @@ def test_token_auth_costs_one_request_per_resolution_once_cached(real_registry_t
 def test_tags_paging_referrers_fallback_and_delete(real_registry_token):
     real = real_registry_token
     with harborsec.Registry(real.url, auth=real.basic_auth) as registry:
-        digest, manifests = push_demo(registry, "library/tags")
+        _, manifests = push_demo(registry, "library/tags")
         for i in range(7):
-            registry.push_manifest("library/tags", manifests[0], media_type=OCI_MANIFEST, tag=f"t{i}")
+            registry.push_manifest(
+                "library/tags", manifests[0], media_type=OCI_MANIFEST, tag=f"t{i}"
+            )
         tags = registry.list_tags("library/tags", page_size=2)
         assert sorted(tags) == sorted(["1.0", *[f"t{i}" for i in range(7)]])
         # Distribution 2.8 has no referrers API: the tag schema fallback answers.

@@ -118,3 +118,12 @@ def test_the_sleep_between_tries_is_the_policys(monkeypatch):
     policy = RetryPolicy(retries=2, backoff=0.25, jitter=0.0)
     run(Flaky([503, 503]), fetch(), policy=policy)
     assert slept == [0.25, 0.5]
+
+
+def test_the_clients_default_headers_complete_bare_requests():
+    handler = Flaky([])
+    with httpx.Client(
+        transport=httpx.MockTransport(handler), headers={"User-Agent": "harborsec/test"}
+    ) as client:
+        run_sync(client, fetch(), policy=FAST)
+    assert handler.requests[0].headers["User-Agent"] == "harborsec/test"

@@ -4,7 +4,13 @@ import httpx
 import pytest
 
 import harborsec
-from harborsec._core._http import NoCookies, new_request_id, raise_for_status, safe_url, transport_error
+from harborsec._core._http import (
+    NoCookies,
+    new_request_id,
+    raise_for_status,
+    safe_url,
+    transport_error,
+)
 
 
 def reply(status: int, body: object = None, **headers: str) -> httpx.Response:
@@ -85,7 +91,9 @@ def test_a_body_that_is_not_json_still_gives_a_typed_error():
 
 def test_rate_limit_keeps_retry_after():
     with pytest.raises(harborsec.RateLimitError) as info:
-        raise_for_status(reply(429, harbor_error("TOO_MANY_REQUEST", "slow down"), **{"Retry-After": "12"}))
+        raise_for_status(
+            reply(429, harbor_error("TOO_MANY_REQUEST", "slow down"), **{"Retry-After": "12"})
+        )
     assert info.value.retry_after == 12.0
 
 

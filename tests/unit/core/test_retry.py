@@ -72,18 +72,26 @@ def test_retries_run_out():
 
 
 def test_retry_after_wins_over_backoff():
-    assert decide(NO_JITTER, method="GET", attempt=0, response=response(429, **{"Retry-After": "7"})) == 7.0
+    assert (
+        decide(NO_JITTER, method="GET", attempt=0, response=response(429, **{"Retry-After": "7"}))
+        == 7.0
+    )
 
 
 def test_too_long_retry_after_is_not_waited_for():
     policy = RetryPolicy(retries=3, max_retry_after=5.0)
-    assert decide(policy, method="GET", attempt=0, response=response(429, **{"Retry-After": "3600"})) is None
+    assert (
+        decide(policy, method="GET", attempt=0, response=response(429, **{"Retry-After": "3600"}))
+        is None
+    )
 
 
 def test_jitter_stays_within_its_fraction():
     policy = RetryPolicy(retries=5, backoff=1.0, jitter=0.25)
     rng = random.Random(7)
-    delays = [decide(policy, method="GET", attempt=0, response=response(503), rng=rng) for _ in range(200)]
+    delays = [
+        decide(policy, method="GET", attempt=0, response=response(503), rng=rng) for _ in range(200)
+    ]
     assert all(0.75 <= d <= 1.0 for d in delays)
     assert len(set(delays)) > 100  # really random
 

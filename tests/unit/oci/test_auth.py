@@ -31,7 +31,9 @@ class TokenRegistry:
             return httpx.Response(200, json={"token": token, "expires_in": 300})
         scope = scope_for_request(request.method, request.url.path)
         auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer ") and self.valid_tokens.get(auth[7:], "").startswith(scope.rsplit(":", 1)[0]):
+        if auth.startswith("Bearer ") and self.valid_tokens.get(auth[7:], "").startswith(
+            scope.rsplit(":", 1)[0]
+        ):
             return httpx.Response(200, headers={"Docker-Content-Digest": "sha256:" + "a" * 64})
         if auth and self.expired_answer == "basic":
             return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="harbor"'})
@@ -133,7 +135,9 @@ def test_harbor_api_gets_basic_credentials_directly():
         seen.append(request.headers.get("Authorization"))
         return httpx.Response(200, json={})
 
-    with httpx.Client(transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)) as c:
+    with httpx.Client(
+        transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)
+    ) as c:
         c.get(f"{REGISTRY}/api/v2.0/users/current/permissions")
     assert seen[0].startswith("Basic ")
 
@@ -145,7 +149,9 @@ def test_credentials_never_go_to_another_origin():
         seen.append((request.url.host, request.headers.get("Authorization")))
         return httpx.Response(200)
 
-    with httpx.Client(transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)) as c:
+    with httpx.Client(
+        transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)
+    ) as c:
         c.get("https://elsewhere.test/api/v2.0/ping")
         c.get("http://registry.test/api/v2.0/ping")  # same host, other scheme: another origin
     assert seen == [("elsewhere.test", None), ("registry.test", None)]
@@ -161,7 +167,9 @@ def test_authorization_is_dropped_on_a_redirect_to_storage():
         return httpx.Response(200, content=b"blob")
 
     auth = RegistryAuth(REGISTRY, CREDS)
-    with httpx.Client(transport=httpx.MockTransport(handler), auth=auth, follow_redirects=True) as c:
+    with httpx.Client(
+        transport=httpx.MockTransport(handler), auth=auth, follow_redirects=True
+    ) as c:
         c.get(f"{REGISTRY}/api/v2.0/something")
     assert seen[0][1] is not None
     assert seen[1] == ("s3.test", None)
@@ -172,7 +180,9 @@ def test_credentials_are_not_sent_to_a_plain_http_realm_of_an_https_registry():
         challenge = 'Bearer realm="http://auth.test/token",service="s"'
         return httpx.Response(401, headers={"WWW-Authenticate": challenge})
 
-    with httpx.Client(transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)) as c:
+    with httpx.Client(
+        transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)
+    ) as c:
         with pytest.raises(harborsec.CredentialsError, match="plain HTTP"):
             head(c)
 
@@ -180,10 +190,17 @@ def test_credentials_are_not_sent_to_a_plain_http_realm_of_an_https_registry():
 def test_token_service_errors_are_typed():
     def handler(request):
         if request.url.host == "auth.test":
-            return httpx.Response(400, json={"errors": [{"code": "BAD_REQUEST", "message": "Unable to handle service"}]})
-        return httpx.Response(401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}",service="x"'})
+            return httpx.Response(
+                400,
+                json={"errors": [{"code": "BAD_REQUEST", "message": "Unable to handle service"}]},
+            )
+        return httpx.Response(
+            401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}",service="x"'}
+        )
 
-    with httpx.Client(transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)) as c:
+    with httpx.Client(
+        transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, CREDS)
+    ) as c:
         with pytest.raises(harborsec.BadRequestError, match="Unable to handle service"):
             head(c)
 
@@ -194,7 +211,9 @@ def test_token_response_without_token_is_malformed():
             return httpx.Response(200, json={"access_token": ""})
         return httpx.Response(401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
 
-    with httpx.Client(transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, None)) as c:
+    with httpx.Client(
+        transport=httpx.MockTransport(handler), auth=RegistryAuth(REGISTRY, None)
+    ) as c:
         with pytest.raises(harborsec.MalformedResponseError):
             head(c)
 
@@ -210,13 +229,28 @@ def test_repr_never_shows_the_password():
     [
         (
             'Bearer realm="https://h/service/token",service="harbor-registry",scope="repository:p/r:pull,push"',
-            [("bearer", {"realm": "https://h/service/token", "service": "harbor-registry", "scope": "repository:p/r:pull,push"})],
+            [
+                (
+                    "bearer",
+                    {
+                        "realm": "https://h/service/token",
+                        "service": "harbor-registry",
+                        "scope": "repository:p/r:pull,push",
+                    },
+                )
+            ],
         ),
         ('Basic realm="harbor"', [("basic", {"realm": "harbor"})]),
-        ('Bearer realm="a\\"b",error="invalid_token"', [("bearer", {"realm": 'a"b', "error": "invalid_token"})]),
+        (
+            'Bearer realm="a\\"b",error="invalid_token"',
+            [("bearer", {"realm": 'a"b', "error": "invalid_token"})],
+        ),
         (
             'Bearer realm="r",scope="repository:a:pull repository:b:pull", Basic realm="x"',
-            [("bearer", {"realm": "r", "scope": "repository:a:pull repository:b:pull"}), ("basic", {"realm": "x"})],
+            [
+                ("bearer", {"realm": "r", "scope": "repository:a:pull repository:b:pull"}),
+                ("basic", {"realm": "x"}),
+            ],
         ),
         ("Negotiate", [("negotiate", {})]),
         ("", []),

@@ -19,7 +19,10 @@ SIGNATURE = "sha256:90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6
         (f"oci:{E2E}/e2e-valid-signature@{IMAGE}", IMAGE),
         (f"oci:{E2E}/e2e-expired-signature:v1", IMAGE),
         (f"oci:{E2E}/e2e-invalid-signature:v1", IMAGE),
-        (f"oci:{E2E}/e2e-with-timestamped-signature:v1", "sha256:53b0191218aed9a3c1f7c661736ac40cfc8eb928642348fd843ba3f0483c0c20"),
+        (
+            f"oci:{E2E}/e2e-with-timestamped-signature:v1",
+            "sha256:53b0191218aed9a3c1f7c661736ac40cfc8eb928642348fd843ba3f0483c0c20",
+        ),
         (
             f"oci:{SHARED}/vectors/notation/notation-go/internal/testdata/oci-layout",
             "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
@@ -44,7 +47,10 @@ def test_referrers_find_the_notation_signature():
     [signature] = layout.referrers("v1")
     assert signature.digest == SIGNATURE
     assert signature.artifact_type == "application/vnd.cncf.notary.signature"
-    assert layout.referrers("v1", artifact_type="application/vnd.dev.cosign.artifact.sig.v1+json") == []
+    assert (
+        layout.referrers("v1", artifact_type="application/vnd.dev.cosign.artifact.sig.v1+json")
+        == []
+    )
 
 
 def test_unknown_tag_and_blob():
@@ -80,11 +86,17 @@ def test_push_then_read_back(tmp_path):
         layout.push_blob(data)
     for _, content in manifests:
         layout.push_manifest(content, media_type="application/vnd.oci.image.manifest.v1+json")
-    digest = layout.push_manifest(index, media_type="application/vnd.oci.image.index.v1+json", tag="1.0")
+    digest = layout.push_manifest(
+        index, media_type="application/vnd.oci.image.index.v1+json", tag="1.0"
+    )
     assert layout.resolve("1.0") == digest
-    assert layout.resolve("1.0", platform="linux/arm64") == harborsec.oci.compute_digest(manifests[1][1])
+    assert layout.resolve("1.0", platform="linux/arm64") == harborsec.oci.compute_digest(
+        manifests[1][1]
+    )
     # moving a tag leaves one entry for it
-    layout.push_manifest(manifests[0][1], media_type="application/vnd.oci.image.manifest.v1+json", tag="1.0")
+    layout.push_manifest(
+        manifests[0][1], media_type="application/vnd.oci.image.manifest.v1+json", tag="1.0"
+    )
     assert layout.list_tags() == ["1.0"]
     assert json.loads((tmp_path / "new" / "index.json").read_text())["schemaVersion"] == 2
     assert not list((tmp_path / "new").glob(".tmp-*"))

@@ -52,7 +52,10 @@ def test_notation_signature_manifest_fields():
     assert isinstance(document, ImageManifest)
     assert document.config.media_type == "application/vnd.cncf.notary.signature"
     assert document.layers[0].media_type == "application/jose+json"
-    assert document.subject.digest == "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
+    assert (
+        document.subject.digest
+        == "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
+    )
     assert document.subject.size == 517
     assert "io.cncf.notary.x509chain.thumbprint#S256" in document.annotations
 
@@ -74,8 +77,14 @@ def test_tampered_manifest_is_refused():
         (b"[]", harborsec.InvalidDocumentError),
         (b'{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[]}', harborsec.UnsupportedError),
         (b'{"schemaVersion":2,"mediaType":"text/plain"}', harborsec.UnsupportedError),
-        (b'{"schemaVersion":3,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}', harborsec.InvalidDocumentError),
-        (b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}', harborsec.InvalidDocumentError),
+        (
+            b'{"schemaVersion":3,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}',
+            harborsec.InvalidDocumentError,
+        ),
+        (
+            b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}',
+            harborsec.InvalidDocumentError,
+        ),
         (
             b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",'
             b'"manifests":[{"mediaType":"x","digest":"sha256:abc","size":1}]}',
@@ -95,7 +104,9 @@ def test_bad_manifests_raise_typed_errors(content, error):
 
 def test_media_type_comes_from_the_header_when_the_body_has_none():
     body = b'{"schemaVersion":2,"manifests":[]}'
-    manifest = parse_manifest(body, media_type="application/vnd.docker.distribution.manifest.list.v2+json")
+    manifest = parse_manifest(
+        body, media_type="application/vnd.docker.distribution.manifest.list.v2+json"
+    )
     assert manifest.is_index
     assert manifest.media_type == "application/vnd.docker.distribution.manifest.list.v2+json"
 
@@ -104,7 +115,9 @@ def test_built_manifests_round_trip():
     config = Descriptor.for_content("application/vnd.oci.image.config.v1+json", b"{}")
     manifest = ImageManifest(config=config, layers=(config,), annotations={"a": "b"})
     content = manifest.to_bytes()
-    assert content.startswith(b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"')
+    assert content.startswith(
+        b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"'
+    )
     parsed = parse_manifest(content, converter=STRICT)
     assert parsed.document == manifest
     assert parsed.digest == compute_digest(content)

@@ -8,15 +8,18 @@ import pytest
 import harborsec
 from harborsec._core._driver import run_sync
 from harborsec._core._retry import RetryPolicy
-from harborsec.oci import MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST, compute_digest
-from harborsec.oci import _ops
+from harborsec.oci import MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST, _ops, compute_digest
 
 BASE = httpx.URL("https://registry.test")
 MANIFEST = json.dumps(
     {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": compute_digest(b"{}"), "size": 2},
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": compute_digest(b"{}"),
+            "size": 2,
+        },
         "layers": [],
     }
 ).encode()
@@ -39,13 +42,22 @@ class Log:
 
 
 def test_resolve_is_one_head_with_every_manifest_type():
-    log = Log(lambda r: httpx.Response(200, headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST}))
+    log = Log(
+        lambda r: httpx.Response(
+            200, headers={"Docker-Content-Digest": DIGEST, "Content-Type": OCI_MANIFEST}
+        )
+    )
     assert run(log, _ops.resolve(BASE, "p/app", "1.0")) == DIGEST
     [request] = log.requests
     assert request.method == "HEAD"
     assert request.url.path == "/v2/p/app/manifests/1.0"
     assert request.headers["Accept"] == MANIFEST_ACCEPT
-    for media_type in (OCI_INDEX, OCI_MANIFEST, harborsec.oci.DOCKER_MANIFEST, harborsec.oci.DOCKER_MANIFEST_LIST):
+    for media_type in (
+        OCI_INDEX,
+        OCI_MANIFEST,
+        harborsec.oci.DOCKER_MANIFEST,
+        harborsec.oci.DOCKER_MANIFEST_LIST,
+    ):
         assert media_type in request.headers["Accept"]
 
 
@@ -62,14 +74,20 @@ def test_resolve_falls_back_to_get_and_hashes_the_body():
 
 def test_a_digest_reference_answered_with_another_digest_fails():
     other = compute_digest(b"other")
-    log = Log(lambda r: httpx.Response(200, headers={"Docker-Content-Digest": other, "Content-Type": OCI_MANIFEST}))
+    log = Log(
+        lambda r: httpx.Response(
+            200, headers={"Docker-Content-Digest": other, "Content-Type": OCI_MANIFEST}
+        )
+    )
     with pytest.raises(harborsec.DigestMismatchError):
         run(log, _ops.resolve(BASE, "p/app", DIGEST))
 
 
 def test_a_manifest_fetched_by_digest_is_verified():
     tampered = MANIFEST.replace(b"[]", b"[ ]")
-    log = Log(lambda r: httpx.Response(200, content=tampered, headers={"Content-Type": OCI_MANIFEST}))
+    log = Log(
+        lambda r: httpx.Response(200, content=tampered, headers={"Content-Type": OCI_MANIFEST})
+    )
     with pytest.raises(harborsec.DigestMismatchError) as info:
         run(log, _ops.get_manifest(BASE, "p/app", DIGEST))
     assert info.value.actual == compute_digest(tampered)
@@ -78,7 +96,9 @@ def test_a_manifest_fetched_by_digest_is_verified():
 def test_a_manifest_fetched_by_tag_must_match_the_digest_header():
     log = Log(
         lambda r: httpx.Response(
-            200, content=MANIFEST, headers={"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": compute_digest(b"x")}
+            200,
+            content=MANIFEST,
+            headers={"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": compute_digest(b"x")},
         )
     )
     with pytest.raises(harborsec.DigestMismatchError):
@@ -117,13 +137,27 @@ def test_streamed_blobs_are_verified_at_the_end():
 
 
 def test_referrers_fall_back_to_the_tag_schema_and_filter():
-    sig = {"mediaType": OCI_MANIFEST, "digest": compute_digest(b"s"), "size": 1, "artifactType": "application/sig"}
-    sbom = {"mediaType": OCI_MANIFEST, "digest": compute_digest(b"b"), "size": 1, "artifactType": "application/sbom"}
-    fallback = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [sig, sbom]}).encode()
+    sig = {
+        "mediaType": OCI_MANIFEST,
+        "digest": compute_digest(b"s"),
+        "size": 1,
+        "artifactType": "application/sig",
+    }
+    sbom = {
+        "mediaType": OCI_MANIFEST,
+        "digest": compute_digest(b"b"),
+        "size": 1,
+        "artifactType": "application/sbom",
+    }
+    fallback = json.dumps(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [sig, sbom]}
+    ).encode()
 
     def answer(request):
         if "/referrers/" in request.url.path:
-            return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND", "message": "page not found"}]})
+            return httpx.Response(
+                404, json={"errors": [{"code": "NOT_FOUND", "message": "page not found"}]}
+            )
         assert request.url.path == f"/v2/p/app/manifests/sha256-{DIGEST.split(':')[1]}"
         return httpx.Response(200, content=fallback, headers={"Content-Type": OCI_INDEX})
 
@@ -135,7 +169,11 @@ def test_referrers_fall_back_to_the_tag_schema_and_filter():
 
 def test_referrers_trust_a_registry_that_applied_the_filter():
     index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}).encode()
-    log = Log(lambda r: httpx.Response(200, content=index, headers={"OCI-Filters-Applied": "artifactType"}))
+    log = Log(
+        lambda r: httpx.Response(
+            200, content=index, headers={"OCI-Filters-Applied": "artifactType"}
+        )
+    )
     assert run(log, _ops.referrers(BASE, "p/app", DIGEST, artifact_type="x")) == []
     assert len(log.requests) == 1
 
@@ -154,7 +192,9 @@ def test_tag_listing_follows_link_headers():
 
     def answer(request):
         tags, link = pages[request.url.params.get("last")]
-        return httpx.Response(200, json={"name": "p/app", "tags": tags}, headers={"Link": link} if link else {})
+        return httpx.Response(
+            200, json={"name": "p/app", "tags": tags}, headers={"Link": link} if link else {}
+        )
 
     log = Log(answer)
     assert run(log, _ops.list_tags(BASE, "p/app", page_size=2)) == ["a", "b", "c", "d", "e"]
@@ -174,7 +214,9 @@ def test_chunked_upload_sends_ranges_then_the_digest():
             start, end = map(int, request.headers["Content-Range"].split("-"))
             assert start == len(session["received"]) and end == start + len(request.content) - 1
             session["received"] += request.content
-            return httpx.Response(202, headers={"Location": f"/v2/p/app/blobs/uploads/u1?part={end}"})
+            return httpx.Response(
+                202, headers={"Location": f"/v2/p/app/blobs/uploads/u1?part={end}"}
+            )
         assert request.method == "PUT"
         assert request.url.params["digest"] == compute_digest(data)
         return httpx.Response(201, headers={"Docker-Content-Digest": compute_digest(data)})
@@ -199,6 +241,8 @@ def test_an_upload_without_location_is_malformed():
 
 
 def test_a_registry_that_stores_another_digest_is_caught():
-    log = Log(lambda r: httpx.Response(201, headers={"Docker-Content-Digest": compute_digest(b"other")}))
+    log = Log(
+        lambda r: httpx.Response(201, headers={"Docker-Content-Digest": compute_digest(b"other")})
+    )
     with pytest.raises(harborsec.DigestMismatchError):
         run(log, _ops.push_manifest(BASE, "p/app", MANIFEST, media_type=OCI_MANIFEST))
