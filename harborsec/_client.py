@@ -631,6 +631,7 @@ def resolve_digest(
         >>> resolve_digest(f"oci:{layouts}/e2e-valid-signature:v1")
         'sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'
     """
+    platform = _platform(platform)
     parsed = parse_reference(reference)
     if isinstance(parsed, LayoutReference):
         return OciLayout(parsed.path).resolve(parsed.digest or parsed.tag, platform=platform)

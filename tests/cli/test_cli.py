@@ -1,0 +1,69 @@
+import io
+import subprocess
+import sys
+
+import pytest
+
+from harborsec.cli import main
+from tests._real import SHARED
+
+LAYOUT = SHARED / "vectors" / "notation" / "notation-e2e-oci-layouts" / "e2e-valid-signature"
+IMAGE = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(argv), stdout=out), out.getvalue()
+
+
+def test_digest_of_a_layout():
+    assert run("digest", f"oci:{LAYOUT}:v1") == (0, IMAGE + "\n")
+
+
+def test_failure_exits_1(capsys):
+    code, out = run("digest", f"oci:{LAYOUT}:v9")
+    assert code == 1
+    assert out == ""
+    assert "v9" in capsys.readouterr().err
+
+
+def test_bad_reference_exits_1_with_the_reason(capsys):
+    code, _ = run("digest", "Not A Reference")
+    assert code == 1
+    assert "invalid reference" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [[], ["digest"], ["nope"], ["digest", "x", "--platform"]])
+def test_usage_errors_exit_2(argv, capsys):
+    assert run(*argv)[0] == 2
+
+
+def test_bad_platform_is_a_usage_error(capsys):
+    assert run("digest", f"oci:{LAYOUT}:v1", "--platform", "linux")[0] == 2
+    assert "platform" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["digest", "--help"], ["demo", "--help"], ["emulator", "--help"]])
+def test_help_everywhere(argv, capsys):
+    assert run(*argv)[0] == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_demo_walks_the_workflow():
+    code, out = run("demo")
+    assert code == 0
+    assert "[4/4]" in out
+    assert "demo OK" in out
+    assert "linux/arm64/v8" in out
+
+
+def test_the_installed_command_runs():
+    result = subprocess.run(
+        [sys.executable, "-m", "harborsec", "digest", f"oci:{LAYOUT}:v1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == IMAGE
