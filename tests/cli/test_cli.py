@@ -43,7 +43,9 @@ def test_bad_platform_is_a_usage_error(capsys):
     assert "platform" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["digest", "--help"], ["demo", "--help"], ["emulator", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["digest", "--help"], ["demo", "--help"], ["emulator", "--help"]]
+)
 def test_help_everywhere(argv, capsys):
     assert run(*argv)[0] == 0
     assert "usage:" in capsys.readouterr().out
