@@ -225,12 +225,15 @@ class Registry(_RegistryBase):
 
     Example:
         >>> from harborsec.testing import HarborEmulator
-        >>> with Registry("https://harbor.test", auth=None,
-        ...               transport=HarborEmulator().transport()) as registry:
-        ...     registry.list_tags("library/none")
+        >>> registry = Registry("https://harbor.test", auth=("admin", "Harbor12345"),
+        ...                     transport=HarborEmulator().transport())
+        >>> registry.push_blob("library/hello", b"hello").digest
+        'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'
+        >>> registry.resolve("library/hello:missing")
         Traceback (most recent call last):
         ...
-        harborsec.errors.UnauthorizedError: ...
+        harborsec.errors.NotFoundError: HEAD https://harbor.test/v2/library/hello/... 404 ...
+        >>> registry.close()
     """
 
     _client: httpx.Client

@@ -275,6 +275,8 @@ class RegistryAuth(httpx.Auth):
                 return
         else:
             return
+        if not wanted and self._credentials is None:
+            return  # an anonymous probe of `/v2/`: no token to ask for
         token = yield from self._fetch_token(self._bearer, wanted, request)
         self._tokens[wanted] = token
         if scope and scope != wanted:

@@ -11,8 +11,8 @@ Example:
     Platform(os='linux', architecture='arm64', variant='v8', os_version=None, ...)
     >>> index = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json"}'
     >>> m = parse_manifest(index)
-    >>> m.is_index, m.digest[:15]
-    (True, 'sha256:3e3ef5a0')
+    >>> m.is_index, m.media_type
+    (True, 'application/vnd.oci.image.index.v1+json')
 """
 
 from __future__ import annotations
