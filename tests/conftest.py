@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from _real import RealRegistry, SeededRegistry, require_binary, seed_registry
+from tests._real import RealRegistry, SeededRegistry, require_binary, seed_registry
 
 if TYPE_CHECKING:
     from harborsec.testing import HarborEmulator

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _real import (
+from tests._real import (
     DOCKER_MANIFEST,
     OCI_INDEX,
     OCI_MANIFEST,
