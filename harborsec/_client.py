@@ -617,7 +617,9 @@ def resolve_digest(
         platform: Pick this platform's manifest from a multi-platform index (`linux/arm64/v8`).
         insecure: Skip TLS verification, and allow plain HTTP: loopback registries are then
             reached over HTTP, others over HTTPS first and HTTP if that fails.
-        auth: Credentials as for `Registry`; by default they are looked up.
+        auth: Credentials as for `Registry`; by default they are looked up: docker's config
+            for that registry, and `HARBOR_USERNAME`/`HARBOR_PASSWORD` only when `HARBOR_URL`
+            names that registry.
         timeout: Timeouts for the requests.
 
     Returns:
@@ -644,13 +646,17 @@ def resolve_digest(
         else f"{parsed.repository}:{parsed.reference}"
     )
     url = _registry_url(parsed.registry, insecure)
+    environ: Mapping[str, str] = os.environ
+    if not environ.get("HARBOR_URL"):
+        # HARBOR_USERNAME/HARBOR_PASSWORD belong to the Harbor that HARBOR_URL names: this function
+        # reaches any registry, so without HARBOR_URL they must not go to whichever it names.
+        environ = {k: v for k, v in environ.items() if not k.startswith("HARBOR_")}
+    options: dict[str, Any] = {"auth": auth, "timeout": timeout, "environ": environ}
     try:
-        with Registry(url, auth=auth, insecure=insecure, timeout=timeout) as registry:
+        with Registry(url, insecure=insecure, **options) as registry:
             return registry.resolve(target, platform=platform)
     except TransportError:
         if not (insecure and url.startswith("https://")):
             raise
-    with Registry(
-        f"http://{parsed.registry}", auth=auth, insecure=True, timeout=timeout
-    ) as registry:
+    with Registry(f"http://{parsed.registry}", insecure=True, **options) as registry:
         return registry.resolve(target, platform=platform)

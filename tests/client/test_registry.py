@@ -244,3 +244,25 @@ def test_missing_url_is_a_clear_error():
         harborsec.Registry("https://u:p@harbor.test", environ={})
     with pytest.raises(TypeError, match="asynchronous"):
         harborsec.AsyncRegistry(URL, auth=None, transport=httpx.HTTPTransport())
+
+
+def test_harbor_env_credentials_never_go_to_another_registry(monkeypatch, tmp_path):
+    # resolve_digest can reach any registry: HARBOR_* credentials are only for HARBOR_URL's.
+    emulator = HarborEmulator()
+    emulator.create_project("private")
+    monkeypatch.setenv("HARBOR_USERNAME", "admin")
+    monkeypatch.setenv("HARBOR_PASSWORD", "Harbor12345")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    with emulator.serve() as url:
+        reference = f"{url.removeprefix('http://')}/private/app:1.0"
+        with harborsec.Registry(url, auth=ADMIN) as registry:
+            digest, _ = push_demo(registry, "private/app")
+        for elsewhere in ("https://harbor.elsewhere.test", None):
+            if elsewhere:
+                monkeypatch.setenv("HARBOR_URL", elsewhere)
+            else:
+                monkeypatch.delenv("HARBOR_URL")
+            with pytest.raises(harborsec.UnauthorizedError):
+                harborsec.resolve_digest(reference, insecure=True)
+        monkeypatch.setenv("HARBOR_URL", url)
+        assert harborsec.resolve_digest(reference, insecure=True) == digest

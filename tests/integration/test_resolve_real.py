@@ -64,7 +64,7 @@ def test_resolve_digest_function_and_cli(seeded_real_registry, monkeypatch, caps
     real = seeded_real_registry.registry
     monkeypatch.setenv("HARBOR_USERNAME", real.username)
     monkeypatch.setenv("HARBOR_PASSWORD", real.password)
-    monkeypatch.delenv("HARBOR_URL", raising=False)
+    monkeypatch.setenv("HARBOR_URL", real.url)
     monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
     for ref in seeded_real_registry.refs[:5]:
         assert harborsec.resolve_digest(real.image(ref.reference), insecure=True) == ref.digest
