@@ -15,8 +15,9 @@ Example::
 
     validate_response("GET", "/systeminfo", 200, response.json())
     validate_request_body("POST", "/projects", {"project_name": "demo"})
+    validate_definition("Errors", body)  # for an answer the spec does not document
 
-Both raise AssertionError with the method, path, status and every mismatch, one per line.
+They raise AssertionError naming the operation (or definition) and every mismatch, one per line.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import yaml
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "load_spec",
     "request_body_schema",
     "response_schema",
+    "validate_definition",
     "validate_request_body",
     "validate_response",
 ]
@@ -214,6 +216,19 @@ def validate_response(
             raise AssertionError(f"{what}: the spec documents no body, got {json_body!r}")
         return
     _check(schema, json_body, what)
+
+
+def validate_definition(name: str, json_body: Any, *, strict: bool = True) -> None:
+    """Check a body against one of the spec's `definitions` (for answers it does not document).
+
+    Raises:
+        AssertionError: The body does not match, or there is no such definition.
+    """
+    definitions = _definitions(strict)
+    if name not in definitions:
+        raise AssertionError(f"{name} is not a definition of the Harbor spec")
+    schema = {"definitions": definitions, "allOf": [{"$ref": f"#/definitions/{name}"}]}
+    _check(schema, json_body, f"{name} body")
 
 
 def validate_request_body(

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:  # `tests._spec`, `tests._real` and `tests.testing._emu` import from here
-    sys.path.insert(0, _ROOT)
-
-from harborsec.testing import HarborEmulator  # noqa: E402
-from tests.testing._emu import BASE_URL  # noqa: E402
+from harborsec.testing import HarborEmulator
+from tests.testing._emu import BASE_URL
 
 
 @pytest.fixture

@@ -469,7 +469,7 @@ def test_catalog_is_admin_only(harbor: HarborEmulator, admin: httpx.Client) -> N
 def _push_referrers(admin: httpx.Client) -> tuple[str, bytes, list[str]]:
     subject_digest, subject_body = push_image(admin, "library/demo", "v1")
     subject = descriptor(OCI_MANIFEST, subject_body)
-    pushed = []
+    pushed: list[str] = []
     for artifact_type, notes in (
         (
             "application/vnd.cncf.notary.signature",
