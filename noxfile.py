@@ -34,8 +34,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    session.install("-e", ".", "mypy")
+    """mypy --strict on the package (with the optional extras it imports, to check those uses)."""
+    session.install("-e", ".[aiohttp]", "mypy")
     session.run("mypy", "--strict", "harborsec")
 
 
