@@ -174,6 +174,13 @@ class _RegistryBase:
         repository, ref = self._locate(reference)
         return _ops.get_manifest(self.url, repository, ref)
 
+    def _push_manifest(
+        self, repository: str, content: bytes, media_type: str, tag: str | None
+    ) -> Op[str]:
+        return _ops.push_manifest(
+            self.url, repository, content, media_type=media_type, reference=tag
+        )
+
     def _referrers(self, reference: str, artifact_type: str | None) -> Op[list[Descriptor]]:
         repository, ref = self._locate(reference)
         return _ops.referrers(self.url, repository, ref, artifact_type=artifact_type)
@@ -393,8 +400,7 @@ class Registry(_RegistryBase):
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> str:
         """Upload manifest bytes (by tag when given, else by digest) and return their digest."""
-        op = _ops.push_manifest(self.url, repository, content, media_type=media_type, reference=tag)
-        return self._run(op, timeout)
+        return self._run(self._push_manifest(repository, content, media_type, tag), timeout)
 
     def list_tags(
         self, repository: str, *, page_size: int | None = None, timeout: TimeoutArg = NOT_GIVEN
@@ -549,8 +555,7 @@ class AsyncRegistry(_RegistryBase):
         tag: str | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> str:
-        op = _ops.push_manifest(self.url, repository, content, media_type=media_type, reference=tag)
-        return await self._run(op, timeout)
+        return await self._run(self._push_manifest(repository, content, media_type, tag), timeout)
 
     @_same_doc(Registry.list_tags)
     async def list_tags(
