@@ -127,3 +127,30 @@ def test_the_clients_default_headers_complete_bare_requests():
     ) as client:
         run_sync(client, fetch(), policy=FAST)
     assert handler.requests[0].headers["User-Agent"] == "harborsec/test"
+
+
+def test_retry_after_is_what_gets_slept(monkeypatch):
+    slept = []
+    monkeypatch.setattr("harborsec._core._driver.time.sleep", slept.append)
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "2"}),
+        httpx.Response(200, content=b"ok"),
+    ]
+    with httpx.Client(transport=httpx.MockTransport(lambda r: answers.pop(0))) as client:
+        assert run_sync(client, fetch(), policy=RetryPolicy(retries=2)) == b"ok"
+    assert slept == [2.0]
+
+
+async def test_async_sleeps_without_blocking(monkeypatch):
+    slept = []
+
+    async def fake_sleep(seconds):
+        slept.append(seconds)
+
+    monkeypatch.setattr("harborsec._core._driver.asyncio.sleep", fake_sleep)
+    handler = Flaky([503, 503])
+    assert (
+        await arun(handler, fetch(), policy=RetryPolicy(retries=2, backoff=0.1, jitter=0.0))
+        == b"ok"
+    )
+    assert slept == [0.1, 0.2]
