@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import httpx
 import pytest
@@ -95,24 +95,24 @@ def require_real() -> bool:
     return os.environ.get("HARBORSEC_REQUIRE_REAL") == "1"
 
 
+def _skip_or_fail(message: str) -> NoReturn:
+    if require_real():
+        pytest.fail(f"{message}; HARBORSEC_REQUIRE_REAL=1 forbids skipping")
+    pytest.skip(message)
+
+
 def require_binary(name: str) -> str:
     """Return the path of the binary `name`, or skip the test (fail it in CI) when it is missing."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} not installed: {INSTALL_HINT}"
-        if require_real():
-            pytest.fail(f"{message}; HARBORSEC_REQUIRE_REAL=1 forbids skipping")
-        pytest.skip(message)
+        _skip_or_fail(f"{name} not installed: {INSTALL_HINT}")
     return path
 
 
 def require_shared() -> Path:
     """Return `SHARED`, or skip the test (fail it in CI) when it is not there."""
     if not (SHARED / "vectors").is_dir():
-        message = f"shared reference material not found at {SHARED}: set HARBORSEC_SHARED"
-        if require_real():
-            pytest.fail(message)
-        pytest.skip(message)
+        _skip_or_fail(f"shared reference material not found at {SHARED}: set HARBORSEC_SHARED")
     return SHARED
 
 
@@ -133,10 +133,7 @@ def _bcrypt_htpasswd(username: str, password: str) -> str:
     try:
         import bcrypt
     except ImportError:  # pragma: no cover - bcrypt is in the test extra
-        message = "bcrypt not installed: pip install -e '.[test]'"
-        if require_real():
-            pytest.fail(message)
-        pytest.skip(message)
+        _skip_or_fail("bcrypt not installed: pip install -e '.[test]'")
     # Cost 4 is the minimum Go accepts; the registry checks the hash on every request.
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
     return f"{username}:{hashed}\n"
@@ -372,7 +369,8 @@ class RealRegistry:
             (path / "link").write_text(f"sha256:{digest_hex}")
 
         for blob in blobs:
-            link(repo_dir / "_layers" / "sha256" / store(blob), hashlib.sha256(blob).hexdigest())
+            blob_hex = store(blob)
+            link(repo_dir / "_layers" / "sha256" / blob_hex, blob_hex)
         manifest_hex = store(manifest)
         link(repo_dir / "_manifests" / "revisions" / "sha256" / manifest_hex, manifest_hex)
         for tag in tags:

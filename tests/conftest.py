@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from tests._real import RealRegistry, SeededRegistry, require_binary, seed_registry
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests._real import (
     DOCKER_MANIFEST,
     OCI_INDEX,
