@@ -82,6 +82,7 @@ class HarborEmulator:
         token_service: Their `aud`, and the token service's `service` (`harbor-registry`).
         token_certificate_pem: The PEM of the self-signed certificate whose EC P-256 key signs
             the tokens (ES256); a registry that trusts it accepts the tokens.
+        harbor_version: The version `systeminfo` reports.
 
     Example:
         >>> import httpx

@@ -413,15 +413,16 @@ class Registry:
             )
         return repository
 
-    def _manifest(self, repository: Repository, reference: str) -> ManifestRecord:
-        digest = repository.tags.get(reference, reference)
-        record = repository.manifests.get(digest)
+    def _manifest(self, call: Call) -> ManifestRecord:
+        """The manifest that the route's `name` and `reference` (tag or digest) name."""
+        name, reference = call.params["name"], call.params["reference"]
+        repository = self._state.repository(name)
+        record = None
+        if repository is not None:
+            record = repository.manifests.get(repository.tags.get(reference, reference))
         if record is None:
-            detail = (
-                {"Tag": reference}
-                if reference in repository.tags or ":" not in reference
-                else {"Name": repository.name, "Revision": reference}
-            )
+            is_tag = ":" not in reference
+            detail = {"Tag": reference} if is_tag else {"Name": name, "Revision": reference}
             _fail(404, "MANIFEST_UNKNOWN", "manifest unknown", detail)
         return record
 
@@ -454,11 +455,7 @@ class Registry:
     # -- manifests -----------------------------------------------------------------------------
 
     def _get_manifest(self, call: Call) -> httpx.Response:
-        repository = self._state.repository(call.params["name"])
-        reference = call.params["reference"]
-        if repository is None:
-            _fail(404, "MANIFEST_UNKNOWN", "manifest unknown", {"Tag": reference})
-        record = self._manifest(repository, reference)
+        record = self._manifest(call)
         if record.media_type in _NEEDS_ACCEPT and not _accepts(call, record.media_type):
             kind = "OCI index" if record.media_type == OCI_INDEX else "OCI manifest"
             _fail(
@@ -475,7 +472,7 @@ class Registry:
         if etag in [value.strip() for value in call.headers.get_list("if-none-match")]:
             return httpx.Response(304, headers=headers)
         content = self._state.blobs.get(record.digest)
-        if content is None:  # pragma: no cover - the store lost a file behind our back
+        if content is None:  # the store lost a file behind our back
             raise RuntimeError(f"manifest {record.digest} is indexed but not stored")
         return httpx.Response(200, content=content, headers=headers)
 
@@ -526,7 +523,7 @@ class Registry:
         if re.fullmatch(DIGEST_PATTERN, reference) is None:
             _fail(400, "UNSUPPORTED", f"unsupported digest {reference}: not a digest")
         repository = self._repository(call)
-        record = self._manifest(repository, reference)
+        record = self._manifest(call)
         for other in repository.manifests.values():
             if other.digest != record.digest and record.digest in other.references:
                 _fail(
@@ -558,7 +555,7 @@ class Registry:
     def _get_blob(self, call: Call) -> httpx.Response:
         _, digest = self._linked_blob(call)
         content = self._state.blobs.get(digest)
-        if content is None:  # pragma: no cover - the store lost a file behind our back
+        if content is None:  # the store lost a file behind our back
             raise RuntimeError(f"blob {digest} is linked but not stored")
         headers = {
             "Content-Type": "application/octet-stream",

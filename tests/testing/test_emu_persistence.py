@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harborsec.testing import HarborEmulator
 from tests.testing._emu import ADMIN, BASE_URL, OCI_MANIFEST, get_token, push_image, sha256
@@ -67,3 +69,20 @@ def test_memory_emulators_share_nothing() -> None:
     push_image(_client(first), "library/app", "v1")
     second = HarborEmulator()
     assert _client(second).get("/v2/library/app/tags/list").status_code == 404
+
+
+def test_lost_storage_is_a_harbor_style_500(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    harbor = HarborEmulator(storage_dir=tmp_path)
+    client = _client(harbor)
+    push_image(client, "library/app", "v1", layers=[b"will vanish"])
+    digest = sha256(b"will vanish")
+    (tmp_path / "blobs" / "sha256" / digest.removeprefix("sha256:")).unlink()
+    with caplog.at_level(logging.ERROR, logger="harborsec.testing"):
+        response = client.get(f"/v2/library/app/blobs/{digest}", headers={"X-Request-Id": "req-1"})
+    assert response.status_code == 500
+    assert response.json() == {"errors": [{"code": "UNKNOWN", "message": "internal server error"}]}
+    assert response.headers["X-Request-Id"] == "req-1"
+    assert "linked but not stored" in caplog.text
+    assert harbor.requests[-1].status == 500
