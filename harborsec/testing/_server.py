@@ -69,6 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     timeout = 120  # seconds a kept-alive connection may stay idle
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s - %s", self.address_string(), format % args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -151,3 +152,14 @@ def test_two_servers_at_once(harbor: HarborEmulator) -> None:
     with harbor.serve() as first, harbor.serve() as second:
         assert first != second
         assert httpx.get(f"{first}/api/v2.0/ping").text == httpx.get(f"{second}/api/v2.0/ping").text
+
+
+def test_small_responses_are_not_delayed(harbor: HarborEmulator) -> None:
+    """Headers and body are separate writes: without TCP_NODELAY each answer waits ~40 ms."""
+    with harbor.serve() as url, httpx.Client(base_url=url) as client:
+        client.get("/api/v2.0/ping")
+        started = time.perf_counter()
+        for _ in range(20):
+            client.get("/api/v2.0/ping")
+        elapsed = time.perf_counter() - started
+    assert elapsed < 0.6, f"20 keep-alive requests took {elapsed:.2f} s"
