@@ -57,7 +57,10 @@ TimeoutArg = httpx.Timeout | float | NotGiven | None
 
 
 def _same_doc(sync_method: Callable[..., Any]) -> Callable[[F], F]:
-    """Give an async twin the docstring of its sync method."""
+    """Give an async twin the docstring of its sync method at run time.
+
+    The twin's own docstring (a link to the sync method) is what static documentation shows.
+    """
 
     def decorate(method: F) -> F:
         method.__doc__ = sync_method.__doc__
@@ -485,6 +488,7 @@ class AsyncRegistry(_RegistryBase):
 
     @_same_doc(Registry.ping)
     async def ping(self, *, timeout: TimeoutArg = NOT_GIVEN) -> bool:
+        """Async form of [`Registry.ping`][harborsec.Registry.ping]."""
         return await self._run(_ops.ping(self.url), timeout)
 
     @_same_doc(Registry.resolve)
@@ -495,10 +499,12 @@ class AsyncRegistry(_RegistryBase):
         platform: Platform | str | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> str:
+        """Async form of [`Registry.resolve`][harborsec.Registry.resolve]."""
         return await self._run(self._resolve(reference, platform), timeout)
 
     @_same_doc(Registry.get_manifest)
     async def get_manifest(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> Manifest:
+        """Async form of [`Registry.get_manifest`][harborsec.Registry.get_manifest]."""
         return await self._run(self._get_manifest(reference), timeout)
 
     @_same_doc(Registry.get_blob)
@@ -510,6 +516,7 @@ class AsyncRegistry(_RegistryBase):
         size: int | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> bytes:
+        """Async form of [`Registry.get_blob`][harborsec.Registry.get_blob]."""
         return await self._run(_ops.get_blob(self.url, repository, digest, size=size), timeout)
 
     @_same_doc(Registry.stream_blob)
@@ -517,6 +524,7 @@ class AsyncRegistry(_RegistryBase):
     async def stream_blob(
         self, repository: str, digest: str, *, size: int | None = None, chunk_size: int = 1 << 20
     ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Async form of [`Registry.stream_blob`][harborsec.Registry.stream_blob]."""
         response = await self._run(_ops.open_blob(self.url, repository, digest))
         verifier = DigestVerifier(digest, what=f"blob of {repository}", size=size)
         try:
@@ -528,6 +536,7 @@ class AsyncRegistry(_RegistryBase):
     async def blob_exists(
         self, repository: str, digest: str, *, timeout: TimeoutArg = NOT_GIVEN
     ) -> bool:
+        """Async form of [`Registry.blob_exists`][harborsec.Registry.blob_exists]."""
         return await self._run(_ops.blob_exists(self.url, repository, digest), timeout)
 
     @_same_doc(Registry.push_blob)
@@ -541,6 +550,7 @@ class AsyncRegistry(_RegistryBase):
         mount_from: str | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Descriptor:
+        """Async form of [`Registry.push_blob`][harborsec.Registry.push_blob]."""
         return await self._run(
             self._push_blob(repository, data, media_type, chunk_size, mount_from), timeout
         )
@@ -555,22 +565,26 @@ class AsyncRegistry(_RegistryBase):
         tag: str | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> str:
+        """Async form of [`Registry.push_manifest`][harborsec.Registry.push_manifest]."""
         return await self._run(self._push_manifest(repository, content, media_type, tag), timeout)
 
     @_same_doc(Registry.list_tags)
     async def list_tags(
         self, repository: str, *, page_size: int | None = None, timeout: TimeoutArg = NOT_GIVEN
     ) -> list[str]:
+        """Async form of [`Registry.list_tags`][harborsec.Registry.list_tags]."""
         return await self._run(_ops.list_tags(self.url, repository, page_size=page_size), timeout)
 
     @_same_doc(Registry.referrers)
     async def referrers(
         self, reference: str, *, artifact_type: str | None = None, timeout: TimeoutArg = NOT_GIVEN
     ) -> list[Descriptor]:
+        """Async form of [`Registry.referrers`][harborsec.Registry.referrers]."""
         return await self._run(self._referrers(reference, artifact_type), timeout)
 
     @_same_doc(Registry.delete)
     async def delete(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> None:
+        """Async form of [`Registry.delete`][harborsec.Registry.delete]."""
         return await self._run(self._delete(reference), timeout)
 
 
