@@ -603,7 +603,8 @@ def _aiohttp_transport(
         connector = aiohttp.TCPConnector(ssl=context, limit=max_connections)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
-    transport: httpx.AsyncBaseTransport = AiohttpTransport(verify=verify, client=session)
+    # The same context object, so that the transport does not build (and load CAs into) another.
+    transport: httpx.AsyncBaseTransport = AiohttpTransport(verify=context, client=session)
     return transport
 
 
