@@ -37,6 +37,8 @@ from harborsec._core._http import (
 )
 from harborsec._core._retry import RetryPolicy
 from harborsec.errors import CredentialsError, InvalidReferenceError, TransportError
+from harborsec.harbor._projects import AsyncProject, AsyncSystemAllowlist, Project, SystemAllowlist
+from harborsec.harbor._scanners import AsyncScanAll, AsyncScanners, ScanAll, Scanners
 from harborsec.oci import _ops
 from harborsec.oci._auth import RegistryAuth
 from harborsec.oci._credentials import Credentials, credentials_from_env, docker_credentials
@@ -431,6 +433,27 @@ class Registry(_RegistryBase):
         """Delete a manifest (by digest; by tag where the registry allows it)."""
         return self._run(self._delete(reference), timeout)
 
+    # -- Harbor ---------------------------------------------------------------------------------
+
+    def project(self, name: str) -> Project:
+        """A handle on one Harbor project (no request is made until a method is called)."""
+        return Project(self, name)
+
+    @property
+    def system_allowlist(self) -> SystemAllowlist:
+        """The system CVE allowlist."""
+        return SystemAllowlist(self)
+
+    @property
+    def scanners(self) -> Scanners:
+        """The scanner registrations ("Interrogation Services")."""
+        return Scanners(self)
+
+    @property
+    def scan_all(self) -> ScanAll:
+        """The scan-all job: schedule, runs, metrics."""
+        return ScanAll(self)
+
 
 class AsyncRegistry(_RegistryBase):
     """An asynchronous client for one OCI registry or Harbor instance.
@@ -586,6 +609,27 @@ class AsyncRegistry(_RegistryBase):
     async def delete(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> None:
         """Async form of [`Registry.delete`][harborsec.Registry.delete]."""
         return await self._run(self._delete(reference), timeout)
+
+    # -- Harbor ---------------------------------------------------------------------------------
+
+    def project(self, name: str) -> AsyncProject:
+        """A handle on one Harbor project (no request is made until a method is called)."""
+        return AsyncProject(self, name)
+
+    @property
+    def system_allowlist(self) -> AsyncSystemAllowlist:
+        """The system CVE allowlist."""
+        return AsyncSystemAllowlist(self)
+
+    @property
+    def scanners(self) -> AsyncScanners:
+        """The scanner registrations ("Interrogation Services")."""
+        return AsyncScanners(self)
+
+    @property
+    def scan_all(self) -> AsyncScanAll:
+        """The scan-all job: schedule, runs, metrics."""
+        return AsyncScanAll(self)
 
 
 def _aiohttp_transport(

@@ -22,6 +22,7 @@ httpx exceptions never leak out::
     ├── InvalidReferenceError           an image reference that does not parse (also a ValueError)
     ├── InvalidDocumentError            a manifest or document that is not what it claims to be
     ├── CredentialsError                credentials could not be found or read
+    ├── InvalidPolicyError              a setting, rule or policy file that is not valid
     ├── PlatformNotFoundError           an index has no manifest for the requested platform
     ├── VerificationError               a security check failed
     │   └── DigestMismatchError         content does not hash to the digest that names it
@@ -55,6 +56,7 @@ __all__ = [
     "ForbiddenError",
     "HarborsecError",
     "InvalidDocumentError",
+    "InvalidPolicyError",
     "InvalidReferenceError",
     "MalformedResponseError",
     "MethodNotAllowedError",
@@ -215,6 +217,19 @@ class InvalidReferenceError(HarborsecError, ValueError):
 
 class InvalidDocumentError(HarborsecError):
     """A manifest, index or other document is not valid for its declared media type."""
+
+
+class InvalidPolicyError(HarborsecError, ValueError):
+    """A setting, rule, schedule or policy file is not valid; nothing was sent or changed.
+
+    Attributes:
+        location: Where the problem is, such as `policy.yaml:12 allowlist.items[2]` or
+            `immutability rule 3`, or None.
+    """
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(f"{location}: {message}" if location else message)
+        self.location = location
 
 
 class CredentialsError(HarborsecError):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from harborsec._version import __version__
+from harborsec.cli._common import Handler
 from harborsec.errors import HarborsecError
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -18,6 +20,13 @@ EXIT_FAILURE = 1
 """An error, or a check that failed."""
 EXIT_USAGE = 2
 """The command line was wrong."""
+
+_COMMAND_MODULES = (
+    "harborsec.cli._projects",
+    "harborsec.cli._security",
+    "harborsec.cli._policy",
+)
+"""Modules that add subcommands: each has `register(commands)`, setting `handler` defaults."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip TLS verification and allow plain HTTP (test registries only)",
     )
+    digest.set_defaults(handler=_digest)
 
     demo = commands.add_parser(
         "demo",
@@ -54,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with the SDK, and resolve it by tag and by platform. Nothing to set up.",
     )
     demo.add_argument("--quiet", action="store_true", help="print only the final summary")
+    demo.set_defaults(handler=_demo)
 
     emulator = commands.add_parser(
         "emulator",
@@ -67,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--admin-password", default="Harbor12345", help="the admin password (default Harbor12345)"
     )
+    emulator.set_defaults(handler=_emulator)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -81,16 +95,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     if args.command is None:
         parser.print_help(out)
         return EXIT_USAGE
+    handler: Handler = args.handler
     try:
-        if args.command == "digest":
-            return _digest(args, out)
-        if args.command == "demo":
-            from harborsec.cli._demo import run_demo
-
-            return run_demo(out, quiet=args.quiet)
-        if args.command == "emulator":
-            return _emulator(args, out)
-        parser.error(f"unknown command {args.command!r}")  # argparse refuses it first
+        return handler(args, out)
     except HarborsecError as exc:
         print(f"harborsec: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -99,6 +106,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from harborsec.cli._demo import run_demo
+
+    return run_demo(out, quiet=args.quiet)
 
 
 def _digest(args: argparse.Namespace, out: TextIO) -> int:

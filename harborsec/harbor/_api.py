@@ -1,0 +1,86 @@
+"""Harbor REST API helpers shared by every Harbor operation: URLs, headers and the converter.
+
+Pure functions only. Paths are under `/api/v2.0`; project names are addressed with
+`X-Is-Resource-Name: true` (Harbor reads an all-digit segment as an ID otherwise), and
+repository names are encoded twice (`a/b` -> `a%252Fb`), since Harbor's nginx decodes once
+before core decodes again (harbor-pitfalls #1).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import datetime, timezone
+
+import cattrs
+import httpx
+
+__all__ = [
+    "API_PREFIX",
+    "BY_NAME",
+    "api_url",
+    "make_harbor_converter",
+    "project_segment",
+    "repository_segment",
+]
+
+API_PREFIX = "/api/v2.0"
+"""The prefix of Harbor's REST API."""
+
+BY_NAME = {"X-Is-Resource-Name": "true"}
+"""Headers for requests that address a project by name (names such as `123` are valid)."""
+
+
+def project_segment(name: str) -> str:
+    """A project name as one path segment (percent-encoded once)."""
+    if not name:
+        raise ValueError("empty project name")
+    return urllib.parse.quote(name, safe="")
+
+
+def repository_segment(name: str) -> str:
+    """A repository name (without its project) as one path segment: encoded twice.
+
+    Example:
+        >>> repository_segment("team/app")
+        'team%252Fapp'
+    """
+    if not name:
+        raise ValueError("empty repository name")
+    return urllib.parse.quote(urllib.parse.quote(name, safe=""), safe="")
+
+
+def api_url(base: httpx.URL, *segments: str) -> httpx.URL:
+    """`<base>/api/v2.0/<segments...>`; segments must already be encoded (see the helpers above).
+
+    Example:
+        >>> str(api_url(httpx.URL("https://h.test"), "projects", project_segment("a b")))
+        'https://h.test/api/v2.0/projects/a%20b'
+    """
+    path = base.path.rstrip("/") + API_PREFIX + "".join(f"/{s}" for s in segments)
+    return base.copy_with(raw_path=path.encode("ascii"))
+
+
+def _structure_datetime(value: object, _: object) -> datetime:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    if not isinstance(value, str):
+        raise TypeError(f"expected a date-time, got {value!r}")
+    text = value.replace("Z", "+00:00")
+    if "." in text:  # Go writes up to 9 fractional digits; Python reads 6
+        head, _, tail = text.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())
+        text = f"{head}.{digits[:6]}{tail[len(digits) :]}"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def make_harbor_converter(*, strict: bool = False) -> cattrs.Converter:
+    """The converter between Harbor JSON (snake_case) and harborsec models.
+
+    Args:
+        strict: Refuse unknown keys (tests); at run time Harbor's extra fields are ignored.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=strict)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    return converter
