@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from harborsec._core._docs import same_doc
 from harborsec._core._driver import Op, run_async, run_sync
 from harborsec._core._http import (
     DEFAULT_TIMEOUT,
@@ -56,19 +57,6 @@ AuthArg = Credentials | tuple[str, str] | None | NotGiven
 """`auth=`: credentials, a `(username, password)` pair, None for anonymous, or not given to look
 them up (the `HARBOR_USERNAME`/`HARBOR_PASSWORD` environment variables, then docker's config)."""
 TimeoutArg = httpx.Timeout | float | NotGiven | None
-
-
-def _same_doc(sync_method: Callable[..., Any]) -> Callable[[F], F]:
-    """Give an async twin the docstring of its sync method at run time.
-
-    The twin's own docstring (a link to the sync method) is what static documentation shows.
-    """
-
-    def decorate(method: F) -> F:
-        method.__doc__ = sync_method.__doc__
-        return method
-
-    return decorate
 
 
 def _platform(platform: Platform | str | None) -> Platform | None:
@@ -509,12 +497,12 @@ class AsyncRegistry(_RegistryBase):
     ) -> None:
         await self.aclose()
 
-    @_same_doc(Registry.ping)
+    @same_doc(Registry.ping)
     async def ping(self, *, timeout: TimeoutArg = NOT_GIVEN) -> bool:
         """Async form of [`Registry.ping`][harborsec.Registry.ping]."""
         return await self._run(_ops.ping(self.url), timeout)
 
-    @_same_doc(Registry.resolve)
+    @same_doc(Registry.resolve)
     async def resolve(
         self,
         reference: str,
@@ -525,12 +513,12 @@ class AsyncRegistry(_RegistryBase):
         """Async form of [`Registry.resolve`][harborsec.Registry.resolve]."""
         return await self._run(self._resolve(reference, platform), timeout)
 
-    @_same_doc(Registry.get_manifest)
+    @same_doc(Registry.get_manifest)
     async def get_manifest(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> Manifest:
         """Async form of [`Registry.get_manifest`][harborsec.Registry.get_manifest]."""
         return await self._run(self._get_manifest(reference), timeout)
 
-    @_same_doc(Registry.get_blob)
+    @same_doc(Registry.get_blob)
     async def get_blob(
         self,
         repository: str,
@@ -542,7 +530,7 @@ class AsyncRegistry(_RegistryBase):
         """Async form of [`Registry.get_blob`][harborsec.Registry.get_blob]."""
         return await self._run(_ops.get_blob(self.url, repository, digest, size=size), timeout)
 
-    @_same_doc(Registry.stream_blob)
+    @same_doc(Registry.stream_blob)
     @asynccontextmanager
     async def stream_blob(
         self, repository: str, digest: str, *, size: int | None = None, chunk_size: int = 1 << 20
@@ -555,14 +543,14 @@ class AsyncRegistry(_RegistryBase):
         finally:
             await response.aclose()
 
-    @_same_doc(Registry.blob_exists)
+    @same_doc(Registry.blob_exists)
     async def blob_exists(
         self, repository: str, digest: str, *, timeout: TimeoutArg = NOT_GIVEN
     ) -> bool:
         """Async form of [`Registry.blob_exists`][harborsec.Registry.blob_exists]."""
         return await self._run(_ops.blob_exists(self.url, repository, digest), timeout)
 
-    @_same_doc(Registry.push_blob)
+    @same_doc(Registry.push_blob)
     async def push_blob(
         self,
         repository: str,
@@ -578,7 +566,7 @@ class AsyncRegistry(_RegistryBase):
             self._push_blob(repository, data, media_type, chunk_size, mount_from), timeout
         )
 
-    @_same_doc(Registry.push_manifest)
+    @same_doc(Registry.push_manifest)
     async def push_manifest(
         self,
         repository: str,
@@ -591,21 +579,21 @@ class AsyncRegistry(_RegistryBase):
         """Async form of [`Registry.push_manifest`][harborsec.Registry.push_manifest]."""
         return await self._run(self._push_manifest(repository, content, media_type, tag), timeout)
 
-    @_same_doc(Registry.list_tags)
+    @same_doc(Registry.list_tags)
     async def list_tags(
         self, repository: str, *, page_size: int | None = None, timeout: TimeoutArg = NOT_GIVEN
     ) -> list[str]:
         """Async form of [`Registry.list_tags`][harborsec.Registry.list_tags]."""
         return await self._run(_ops.list_tags(self.url, repository, page_size=page_size), timeout)
 
-    @_same_doc(Registry.referrers)
+    @same_doc(Registry.referrers)
     async def referrers(
         self, reference: str, *, artifact_type: str | None = None, timeout: TimeoutArg = NOT_GIVEN
     ) -> list[Descriptor]:
         """Async form of [`Registry.referrers`][harborsec.Registry.referrers]."""
         return await self._run(self._referrers(reference, artifact_type), timeout)
 
-    @_same_doc(Registry.delete)
+    @same_doc(Registry.delete)
     async def delete(self, reference: str, *, timeout: TimeoutArg = NOT_GIVEN) -> None:
         """Async form of [`Registry.delete`][harborsec.Registry.delete]."""
         return await self._run(self._delete(reference), timeout)
