@@ -287,7 +287,7 @@ def _whoami(args: argparse.Namespace, out: TextIO) -> int:
         )
         return 0
     kind = "robot account" if identity.robot else "user"
-    print(f"{identity.username} ({kind}) on {registry.url}", file=out)
+    print(f"{identity.username} ({kind}) on {str(registry.url).rstrip('/')}", file=out)
     if identity.permissions:
         print("system permissions:", file=out)
         for permission in identity.permissions:
