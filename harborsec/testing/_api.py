@@ -5,7 +5,8 @@
   other protected fields need an authenticated caller.
 * `GET /health`: always 200; every component healthy.
 * `GET /users/current/permissions[?scope=/project/<id>|/system&relative=true]`: the caller's
-  policies; 401 when anonymous. Works for users and robots.
+  policies; 401 when anonymous. Works for users and robots. The project itself is the resource
+  `/project/<id>` (relative: `.`), as in Harbor.
 
 Cross-cutting behaviour, as in Harbor: only Basic credentials count here (bad ones make the
 caller anonymous; registry tokens are ignored); responses set a `sid` session cookie; and a
@@ -198,8 +199,10 @@ class HarborApi:
                     policies = project_policies(call.principal, project)
         permissions = []
         for resource, action in policies:
-            full = f"{namespace}/{resource}"
+            # In a project, `project` is the project itself: Harbor's `/project/<id>`.
+            is_self = namespace.startswith("/project/") and resource == "project"
+            full = namespace if is_self else f"{namespace}/{resource}"
             if relative and scope:
-                full = full.removeprefix(scope.rstrip("/")).lstrip("/")
+                full = full.removeprefix(scope.rstrip("/")).lstrip("/") or "."
             permissions.append({"resource": full, "action": action})
         return json_response(200, permissions)

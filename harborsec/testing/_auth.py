@@ -32,6 +32,8 @@ __all__ = [
     "Principal",
     "TokenGrant",
     "authenticate_basic",
+    "can_in_project",
+    "can_in_system",
     "parse_basic",
     "project_policies",
     "repository_actions",
@@ -59,7 +61,6 @@ def _policies(*tables: Mapping[str, str]) -> tuple[Policy, ...]:
 
 _PROJECT_READ = {
     "project": "read",
-    "metadata": "read list",
     "member": "read list",
     "log": "list",
     "label": "read list",
@@ -84,24 +85,26 @@ _DEVELOPER = {
     "artifact-label": "create delete",
 }
 _MAINTAINER = {
+    "metadata": "create read update delete",
     "repository": "update delete",
     "artifact": "delete",
     "tag": "delete",
     "scan": "stop",
     "sbom": "stop",
-    "immutable-tag": "list create update delete",
+    "immutable-tag": "create update delete list",
     "robot": "read list",
 }
 _PROJECT_ADMIN = {
     "project": "update delete",
-    "metadata": "create update delete",
     "member": "create update delete",
     "robot": "create update delete",
+    "scanner": "create",
 }
 
 _ROLE_POLICIES: dict[str, tuple[Policy, ...]] = {
     Role.LIMITED_GUEST: _policies(
         {"project": "read", "tag": "list", "accessory": "list", "artifact-addition": "read"},
+        {"scanner": "read", "quota": "read"},
         _GUEST,
     ),
     Role.GUEST: _policies(_PROJECT_READ, _GUEST),
@@ -109,10 +112,16 @@ _ROLE_POLICIES: dict[str, tuple[Policy, ...]] = {
     Role.MAINTAINER: _policies(_PROJECT_READ, _GUEST, _DEVELOPER, _MAINTAINER),
     Role.PROJECT_ADMIN: _policies(_PROJECT_READ, _GUEST, _DEVELOPER, _MAINTAINER, _PROJECT_ADMIN),
 }
-"""Each role's project policies: a subset of Harbor's (`src/common/rbac/project/rbac_role.go`)."""
+"""Each role's project policies: a subset of Harbor's (`src/common/rbac/project/rbac_role.go`).
+
+`project` is the project itself (Harbor's `ResourceSelf`: `/project/<id>`, relative `.`). Only
+maintainers and project admins hold `metadata` and `immutable-tag`; only project admins may
+update or delete the project and choose its scanner (`scanner:create`). No role lists
+`metadata`: in Harbor, only system admins may list a project's metadata.
+"""
 
 _PUBLIC_POLICIES = _policies(
-    {"project": "read", "metadata": "read list", "label": "read list", "tag": "list"},
+    {"project": "read", "label": "read list", "tag": "list", "scanner": "read"},
     {"accessory": "list", "artifact-addition": "read"},
     _GUEST,
 )
@@ -227,7 +236,10 @@ def robot_permissions(actions: tuple[str, ...]) -> tuple[Policy, ...]:
 
 
 def project_policies(principal: Principal, project: Project) -> tuple[Policy, ...]:
-    """The policies `principal` holds in `project` (empty for token principals)."""
+    """The policies `principal` holds in `project` (empty for token principals).
+
+    A system admin holds every project policy; `can_in_project` lets it do anything.
+    """
     if principal.kind == "user":
         if principal.admin:
             return _ROLE_POLICIES[Role.PROJECT_ADMIN]
@@ -235,11 +247,25 @@ def project_policies(principal: Principal, project: Project) -> tuple[Policy, ..
         if role is not None:
             return _ROLE_POLICIES[role]
     elif principal.kind == "robot":
-        if principal.robot_project in (None, project.name):
+        if principal.robot_project == project.name:
+            return principal.robot_policies
+        if principal.robot_project is None:
             return tuple(p for p in principal.robot_policies if p[0] not in SYSTEM_RESOURCES)
     elif principal.kind == "token":
         return ()
     return _PUBLIC_POLICIES if project.public else ()
+
+
+def can_in_project(principal: Principal, project: Project, resource: str, action: str) -> bool:
+    """Whether `principal` may do `action` on `resource` in `project` (system admins may do all)."""
+    if principal.kind == "user" and principal.admin:
+        return True
+    return (resource, action) in project_policies(principal, project)
+
+
+def can_in_system(principal: Principal, resource: str, action: str) -> bool:
+    """Whether `principal` may do `action` on the system-level `resource`."""
+    return (resource, action) in system_policies(principal)
 
 
 def system_policies(principal: Principal) -> tuple[Policy, ...]:

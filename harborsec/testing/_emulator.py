@@ -26,6 +26,7 @@ import httpx
 from harborsec.testing._api import HarborApi
 from harborsec.testing._auth import robot_permissions
 from harborsec.testing._http import Call, harbor_error, text_response
+from harborsec.testing._projects import ProjectsApi
 from harborsec.testing._registry import Registry
 from harborsec.testing._server import serve
 from harborsec.testing._state import Role, State
@@ -120,6 +121,8 @@ class HarborEmulator:
         self.token_certificate_pem: bytes = self._authority.certificate_pem
         self.harbor_version = harbor_version
         self.requests: list[RecordedRequest] = []
+        api = HarborApi(self._state, harbor_version=harbor_version, robot_prefix=_ROBOT_PREFIX)
+        ProjectsApi(self._state).register(api.router)
         self._areas: tuple[_Area, ...] = (
             Registry(
                 self._state,
@@ -128,12 +131,12 @@ class HarborEmulator:
                 robot_prefix=_ROBOT_PREFIX,
             ),
             TokenService(self._state, self._authority, robot_prefix=_ROBOT_PREFIX),
-            HarborApi(self._state, harbor_version=harbor_version, robot_prefix=_ROBOT_PREFIX),
+            api,
         )
         with self._state.lock:
             self._state.set_user(admin_username, admin_password, admin=True)
             if "library" not in self._state.projects:
-                self._state.add_project("library", public=True)
+                self._state.add_project("library", public=True, owner=admin_username)
             self._state.save()
 
     # -- configuration -------------------------------------------------------------------------
@@ -189,28 +192,40 @@ class HarborEmulator:
         return full_name
 
     def create_project(self, name: str, *, public: bool = False) -> None:
-        """Create a project (`library` exists from the start, public).
+        """Create a project owned by the admin (`library` exists from the start, public).
 
         Raises:
             ValueError: The name is not a valid project name, or the project exists.
         """
         with self._state.lock:
-            self._state.add_project(name, public=public)
+            admin = min((u for u in self._state.users.values() if u.admin), key=lambda u: u.user_id)
+            self._state.add_project(name, public=public, owner=admin.username)
             self._state.save()
 
-    def add_member(self, project: str, username: str, *, push: bool = True) -> None:
-        """Make a user a member of a project: developer (pull and push) or guest (pull only).
+    def add_member(
+        self, project: str, username: str, *, push: bool = True, role: str | None = None
+    ) -> None:
+        """Make a user a member of a project.
+
+        Args:
+            project: The project's name.
+            username: The user.
+            push: Without `role`: developer (pull and push) or guest (pull only).
+            role: One of Harbor's role names, overriding `push`: `projectAdmin`,
+                `maintainer`, `developer`, `guest` or `limitedGuest`.
 
         Raises:
-            ValueError: The project or the user does not exist.
+            ValueError: The project or the user does not exist, or the role is unknown.
         """
+        if role is not None and role not in Role.IDS:
+            raise ValueError(f"unknown role {role!r}: expected one of {sorted(Role.IDS)}")
         with self._state.lock:
             found = self._state.projects.get(project)
             if found is None:
                 raise ValueError(f"project {project!r} does not exist")
             if username not in self._state.users:
                 raise ValueError(f"user {username!r} does not exist")
-            found.members[username] = Role.DEVELOPER if push else Role.GUEST
+            found.members[username] = role or (Role.DEVELOPER if push else Role.GUEST)
             self._state.save()
 
     # -- serving -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The emulator's state: projects, accounts, repositories, uploads, and their persistence.
+"""The emulator's state: projects, accounts, repositories, security settings, and persistence.
 
 Everything a Harbor instance keeps in its database and registry storage lives in one `State`.
 Request handlers run under `State.lock` (one request at a time) and call `State.save` after a
@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
+from typing import Any, ClassVar
 
 import attrs
 import cattrs.preconf.json
@@ -33,21 +34,33 @@ from harborsec.testing._store import (
 
 __all__ = [
     "PROJECT_NAME_PATTERN",
+    "Allowlist",
+    "ImmutableRuleRecord",
     "ManifestRecord",
     "Project",
     "Repository",
     "Robot",
     "Role",
+    "ScanAllExecution",
+    "ScanAllSchedule",
+    "ScannerRecord",
     "State",
     "Upload",
     "User",
     "hash_secret",
+    "is_true",
 ]
 
 PROJECT_NAME_PATTERN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 """Harbor's project name grammar (also one OCI repository path component)."""
 
-_STATE_FORMAT = 1
+_STATE_FORMAT = 2
+_TRUE_STRINGS = frozenset({"true", "1"})
+
+
+def is_true(value: str | None) -> bool:
+    """Whether a project metadata string means true as Harbor reads it: `true` (any case), `1`."""
+    return value is not None and value.lower() in _TRUE_STRINGS
 
 
 class Role:
@@ -58,6 +71,15 @@ class Role:
     DEVELOPER = "developer"
     GUEST = "guest"
     LIMITED_GUEST = "limitedGuest"
+
+    IDS: ClassVar[dict[str, int]] = {
+        PROJECT_ADMIN: 1,
+        DEVELOPER: 2,
+        GUEST: 3,
+        MAINTAINER: 4,
+        LIMITED_GUEST: 5,
+    }
+    """Harbor's numeric role ids (`current_user_role_id`)."""
 
 
 def hash_secret(secret: str, salt: str) -> str:
@@ -77,6 +99,8 @@ class User:
     salt: str
     password_hash: str = attrs.field(repr=False)
     admin: bool = False
+    user_id: int = 0
+    creation_time: float = 0.0
 
     def check_password(self, password: str) -> bool:
         """Whether `password` is this user's password (constant-time comparison)."""
@@ -105,15 +129,96 @@ class Robot:
 
 
 @attrs.define
+class Allowlist:
+    """A CVE allowlist: a project's own, or the system's (`project_id` 0)."""
+
+    id: int
+    project_id: int
+    items: list[str] = attrs.field(factory=list)
+    expires_at: int | None = None
+    """Unix seconds; None never expires."""
+    creation_time: float | None = None
+    """None until the list is first written (Harbor then reports the zero time)."""
+    update_time: float | None = None
+
+
+@attrs.define
 class Project:
     """A Harbor project: the first path component of its repositories."""
 
     project_id: int
     name: str
-    public: bool
     creation_time: float
+    metadata: dict[str, str] = attrs.field(factory=dict)
+    """Metadata strings as stored (`public`, `auto_scan`, `projectScanner`...)."""
     members: dict[str, str] = attrs.field(factory=dict)
     """Role (a `Role` value) by username."""
+    owner: str = ""
+    """The owner's username."""
+    update_time: float = 0.0
+    allowlist: Allowlist = attrs.field(factory=lambda: Allowlist(0, 0))
+
+    @property
+    def public(self) -> bool:
+        """Whether the project is public (its `public` metadata, read as Harbor does)."""
+        return is_true(self.metadata.get("public"))
+
+
+@attrs.define
+class ImmutableRuleRecord:
+    """An immutable tag rule as Harbor stores it: the JSON it was given, and a toggle."""
+
+    id: int
+    project_id: int
+    disabled: bool
+    tag_filter: str
+    """The rule body (Harbor's `model.Metadata` as JSON); unique per project."""
+
+
+@attrs.define
+class ScannerRecord:
+    """A scanner registration."""
+
+    uuid: str
+    name: str
+    url: str
+    description: str = ""
+    auth: str = ""
+    credential_hash: str = attrs.field(default="", repr=False)
+    """A hash of `access_credential` (empty when none), so that secrets stay out of files."""
+    skip_cert_verify: bool = False
+    use_internal_addr: bool = False
+    disabled: bool = False
+    is_default: bool = False
+    immutable: bool = False
+    create_time: float = 0.0
+    update_time: float = 0.0
+
+
+@attrs.define
+class ScanAllSchedule:
+    """The scan-all schedule."""
+
+    id: int
+    cron_type: str
+    cron: str
+    creation_time: float
+    update_time: float
+
+
+@attrs.define
+class ScanAllExecution:
+    """One scan-all run."""
+
+    id: int
+    trigger: str
+    """`MANUAL` or `SCHEDULE`, as Harbor stores it."""
+    start_time: float
+    total: int
+    success: int = 0
+    stopped: int = 0
+    status: str = "Running"
+    """`Running`, `Success` or `Stopped`."""
 
 
 @attrs.define
@@ -165,11 +270,39 @@ class _Snapshot:
     """The persisted part of `State` (`state.json`)."""
 
     format: int
-    next_project_id: int
+    next_ids: dict[str, int]
     projects: list[Project]
     users: list[User]
     robots: list[Robot]
     repositories: list[Repository]
+    system_allowlist: Allowlist
+    immutable_rules: list[ImmutableRuleRecord]
+    scanners: list[ScannerRecord]
+    scan_all_schedule: ScanAllSchedule | None
+    scan_all_executions: list[ScanAllExecution]
+
+
+def _upgrade_format_1(document: dict[str, Any]) -> dict[str, Any]:
+    """Bring a format-1 `state.json` (projects with a `public` flag) to format 2."""
+    projects = document.get("projects", [])
+    next_ids = {"project": document.get("next_project_id", len(projects) + 1), "allowlist": 2}
+    for project in projects:
+        project["metadata"] = {"public": "true" if project.pop("public", False) else "false"}
+        project["allowlist"] = {"id": next_ids["allowlist"], "project_id": project["project_id"]}
+        next_ids["allowlist"] += 1
+    return {
+        "format": 2,
+        "next_ids": next_ids,
+        "projects": projects,
+        "users": document.get("users", []),
+        "robots": document.get("robots", []),
+        "repositories": document.get("repositories", []),
+        "system_allowlist": {"id": 1, "project_id": 0},
+        "immutable_rules": [],
+        "scanners": [],
+        "scan_all_schedule": None,
+        "scan_all_executions": [],
+    }
 
 
 class State:
@@ -187,8 +320,16 @@ class State:
         self.robots: dict[str, Robot] = {}
         self.repositories: dict[str, Repository] = {}
         self.uploads: dict[str, Upload] = {}
+        self.system_allowlist = Allowlist(1, 0)
+        self.immutable_rules: dict[int, ImmutableRuleRecord] = {}
+        """Immutable tag rules of every project, by id."""
+        self.scanners: dict[str, ScannerRecord] = {}
+        """Scanner registrations by uuid, in registration order."""
+        self.scan_all_schedule: ScanAllSchedule | None = None
+        self.scan_all_executions: list[ScanAllExecution] = []
+        """Scan-all runs, oldest first."""
         self.blobs: BlobStore
-        self._next_project_id = 1
+        self._next_ids: dict[str, int] = {"allowlist": 2}
         self._state_file: Path | None = None
         self._converter = cattrs.preconf.json.make_converter()
         if storage_dir is None:
@@ -203,14 +344,22 @@ class State:
     # -- persistence ---------------------------------------------------------------------------
 
     def _load(self, path: Path) -> None:
-        snapshot = self._converter.structure(json.loads(path.read_text()), _Snapshot)
-        if snapshot.format != _STATE_FORMAT:
-            raise ValueError(f"{path}: unknown state format {snapshot.format}")
-        self._next_project_id = snapshot.next_project_id
+        document = json.loads(path.read_text())
+        if document.get("format") == 1:
+            document = _upgrade_format_1(document)
+        if document.get("format") != _STATE_FORMAT:
+            raise ValueError(f"{path}: unknown state format {document.get('format')}")
+        snapshot = self._converter.structure(document, _Snapshot)
+        self._next_ids = dict(snapshot.next_ids)
         self.projects = {p.name: p for p in snapshot.projects}
         self.users = {u.username: u for u in snapshot.users}
         self.robots = {r.name: r for r in snapshot.robots}
         self.repositories = {r.name: r for r in snapshot.repositories}
+        self.system_allowlist = snapshot.system_allowlist
+        self.immutable_rules = {r.id: r for r in snapshot.immutable_rules}
+        self.scanners = {s.uuid: s for s in snapshot.scanners}
+        self.scan_all_schedule = snapshot.scan_all_schedule
+        self.scan_all_executions = snapshot.scan_all_executions
 
     def save(self) -> None:
         """Persist the state (a no-op in memory). Call it after every change."""
@@ -218,21 +367,39 @@ class State:
             return
         snapshot = _Snapshot(
             format=_STATE_FORMAT,
-            next_project_id=self._next_project_id,
+            next_ids=self._next_ids,
             projects=list(self.projects.values()),
             users=list(self.users.values()),
             robots=list(self.robots.values()),
             repositories=list(self.repositories.values()),
+            system_allowlist=self.system_allowlist,
+            immutable_rules=list(self.immutable_rules.values()),
+            scanners=list(self.scanners.values()),
+            scan_all_schedule=self.scan_all_schedule,
+            scan_all_executions=self.scan_all_executions,
         )
         text = json.dumps(self._converter.unstructure(snapshot), indent=1, sort_keys=True)
         write_atomically(self._state_file, text.encode())
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    def next_id(self, kind: str) -> int:
+        """A new id for `kind` (`project`, `user`, `allowlist`, `rule`...): 1, 2, 3..."""
+        value = self._next_ids.get(kind, 1)
+        self._next_ids[kind] = value + 1
+        return value
 
     # -- accounts and projects -----------------------------------------------------------------
 
     def set_user(self, username: str, password: str, *, admin: bool) -> None:
         """Create the user `username`, or replace its password and admin flag."""
         salt = _new_salt()
-        self.users[username] = User(username, salt, hash_secret(password, salt), admin)
+        existing = self.users.get(username)
+        user_id = existing.user_id if existing is not None else self.next_id("user")
+        created = existing.creation_time if existing is not None else time.time()
+        self.users[username] = User(
+            username, salt, hash_secret(password, salt), admin, user_id, created
+        )
 
     def set_robot(
         self,
@@ -246,8 +413,21 @@ class State:
         salt = _new_salt()
         self.robots[name] = Robot(name, salt, hash_secret(secret, salt), project, permissions)
 
-    def add_project(self, name: str, *, public: bool) -> Project:
-        """Create the project `name`.
+    def add_project(
+        self,
+        name: str,
+        *,
+        public: bool = False,
+        metadata: dict[str, str] | None = None,
+        owner: str = "",
+    ) -> Project:
+        """Create the project `name`, owned (and administered) by `owner`.
+
+        Args:
+            name: The project name.
+            public: Whether it is public; ignored when `metadata` is given.
+            metadata: Its metadata strings, stored as given.
+            owner: The owner's username, made a project admin member.
 
         Raises:
             ValueError: The name is invalid, or the project exists.
@@ -256,10 +436,40 @@ class State:
             raise ValueError(f"invalid project name {name!r}")
         if name in self.projects:
             raise ValueError(f"project {name!r} exists")
-        project = Project(self._next_project_id, name, public, time.time())
-        self._next_project_id += 1
+        now = time.time()
+        project_id = self.next_id("project")
+        if metadata is None:
+            metadata = {"public": "true" if public else "false"}
+        project = Project(
+            project_id,
+            name,
+            now,
+            metadata=dict(metadata),
+            owner=owner,
+            update_time=now,
+            allowlist=Allowlist(self.next_id("allowlist"), project_id),
+        )
+        if owner:
+            project.members[owner] = Role.PROJECT_ADMIN
         self.projects[name] = project
         return project
+
+    def project_by_id(self, project_id: int) -> Project | None:
+        """The project with this id, if it exists."""
+        for project in self.projects.values():
+            if project.project_id == project_id:
+                return project
+        return None
+
+    def delete_project(self, project: Project) -> None:
+        """Delete a project with its rules and robots (Harbor frees the name for reuse)."""
+        del self.projects[project.name]
+        for rule_id in [
+            r.id for r in self.immutable_rules.values() if r.project_id == project.project_id
+        ]:
+            del self.immutable_rules[rule_id]
+        for robot in [r.name for r in self.robots.values() if r.project == project.name]:
+            del self.robots[robot]
 
     def project_of(self, repository: str) -> Project | None:
         """The project that `repository` (`project/...`) belongs to, if it exists."""

@@ -133,7 +133,13 @@ def test_project_permissions(harbor: HarborEmulator, client: httpx.Client) -> No
 
     relative = _permissions(client, ("dev", "pw"), "/project/2", relative="true")
     assert ("repository", "push") in relative
-    assert {r for r, _ in relative} == {r.removeprefix("/project/2/") for r, _ in dev}
+    # the project itself is /project/<id>, relative "." (Harbor's ResourceSelf)
+    assert ("/project/2", "read") in dev
+    assert (".", "read") in relative
+    assert ("/project/2", "update") not in dev
+    assert ("/project/2", "update") in admin
+    expected = {"." if r == "/project/2" else r.removeprefix("/project/2/") for r, _ in dev}
+    assert {r for r, _ in relative} == expected
 
 
 def test_system_permissions(harbor: HarborEmulator, client: httpx.Client) -> None:

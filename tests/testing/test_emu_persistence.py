@@ -60,7 +60,7 @@ def test_state_file_holds_no_plain_secrets(tmp_path: Path) -> None:
     text = (tmp_path / "state.json").read_text()
     assert "very-secret-pw" not in text
     assert "robot-secret-value" not in text
-    assert json.loads(text)["format"] == 1
+    assert json.loads(text)["format"] == 2
     assert not list(tmp_path.glob("**/*.tmp"))
 
 
