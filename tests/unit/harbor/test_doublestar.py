@@ -1,0 +1,253 @@
+"""The doublestar matcher: bmatcuk/doublestar v1.1.1 semantics, quirks included, and validation.
+
+Expected results were worked out by hand from doublestar v1.1.1's algorithm (the version Harbor
+pins); the property tests compare the matcher with a regular-expression model on the part of
+the grammar where the two agree, and with the algebraic laws of globs.
+"""
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harborsec.errors import InvalidPolicyError
+from harborsec.harbor._doublestar import doublestar_match, validate_pattern
+
+CASES = [
+    # single-component wildcards
+    ("*", "abc", True),
+    ("*", "a/b", False),
+    ("a*", "a", True),
+    ("a*c", "abbbc", True),
+    ("a*c", "abbbd", False),
+    ("a?c", "abc", True),
+    ("a?c", "ac", False),
+    ("?", "é", True),  # one rune, two bytes
+    ("*", "日本", True),
+    # components and **
+    ("**", "a/b/c", True),
+    ("**", "", True),
+    ("a/**", "a/b", True),
+    ("a/**", "a/b/c", True),
+    ("a/**", "a", False),  # a trailing ** needs at least one component in v1
+    ("a/**/b", "a/b", True),  # a middle ** matches zero components
+    ("a/**/b", "a/x/y/b", True),
+    ("a/**/b", "a/x/y/c", False),
+    ("**/b", "b", True),
+    ("**/b", "x/y/b", True),
+    ("**/b", "x/b/c", False),
+    ("a/*", "a/b/c", False),
+    ("*/*", "a/b", True),
+    ("a/", "a", True),  # a trailing separator is dropped
+    ("a", "a/", True),
+    ("a**", "abc", True),  # ** inside a component is just two stars
+    ("a**", "a/b", False),
+    # classes
+    ("v[0-9]*", "v1.2", True),
+    ("v[0-9]*", "vx", False),
+    ("[^a]", "b", True),
+    ("[^a]", "a", False),
+    ("[!a]", "a", True),  # ! is not negation in doublestar
+    ("[!a]", "b", False),
+    ("[a-cx]", "x", True),
+    ("[a-cx]", "d", False),
+    ("[\\]]", "]", True),
+    ("[\u03b1-\u03c9]", "\u03b2", True),  # Greek alpha-omega contains beta
+    ("[^]", "a", True),  # a class of only ^ excludes nothing: any one character
+    # alternatives
+    ("{a,b}", "a", True),
+    ("{a,b}", "c", False),
+    ("{v*,release-*}", "release-1", True),
+    ("{v*,release-*}", "rc1", False),
+    ("x{a,b}y", "xby", True),
+    ("{a\\,b,c}", "a,b", True),
+    ("{a\\,b,c}", "c", True),
+    ("cbmp/{firstRepo,secondRepo}", "cbmp/secondRepo", True),
+    ("{a,{b,c}}", "b", True),  # the first } closes the braces: options a}, {b}, c}
+    ("{a,{b,c}}", "c}", True),
+    ("{a,{b,c}}", "c", False),
+    ("{a,{b,c}}", "a", False),
+    # escapes
+    ("a\\*", "a*", True),
+    ("a\\*", "ab", False),
+    ("a\\", "a", False),  # the dangling backslash is never reached
+    # v1.1.1 quirks
+    ("a***", "a", False),  # only a remaining "*" or "**" matches an empty rest
+    ("a**", "a", True),
+    ("*{x,}", "a", False),  # the star never tries the empty rest of the name
+    ("{x,}", "", False),  # an empty name only matches "*"
+    ("*", "", True),
+    # Harbor's selector: an empty pattern matches everything
+    ("", "anything/at/all", True),
+]
+
+
+@pytest.mark.parametrize(("pattern", "name", "expected"), CASES)
+def test_doublestar_v1_semantics(pattern, name, expected):
+    assert doublestar_match(pattern, name) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [
+        ("v[0-9", "v1"),
+        ("{a,b", "a"),
+        ("a\\", "ab"),
+        ("[a-]", "a"),
+        ("[-a]", "a"),
+        ("[]", "a"),
+        ("[", "a/b"),
+        ("{a/b,c}", "a/b"),  # split on / first: "{a" has no }
+    ],
+)
+def test_malformed_patterns_fail_when_reached(pattern, name):
+    with pytest.raises(InvalidPolicyError, match="malformed pattern"):
+        doublestar_match(pattern, name)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [
+        ("v[0-9", "x1"),  # the bad class is never reached
+        ("a*[", "ab"),  # errors after a star are ignored while backtracking
+        ("**/[", "x/y"),  # errors after ** are ignored too
+    ],
+)
+def test_malformed_patterns_that_are_not_reached_just_do_not_match(pattern, name):
+    assert doublestar_match(pattern, name) is False
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "**",
+        "v[0-9]*.[0-9]*.[0-9]*",
+        "{latest,stable}",
+        "api/**",
+        "cbmp/{firstRepo,secondRepo}",
+        "[^.]*",
+        "a\\{b",
+        "{a\\,b,c}",
+        "release-[a-z]",
+    ],
+)
+def test_valid_patterns_pass(pattern):
+    validate_pattern(pattern)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("", "write \\*\\* to match everything"),
+        ("v[0-9", "unclosed '\\['"),
+        ("{a,b", "unclosed '{'"),
+        ("v*\\", "backslash"),
+        ("[]", "empty character class"),
+        ("[^]", "empty character class"),
+        ("[a-]", "bad character class"),
+        ("[-a]", "bad character class"),
+        ("x*[z-", "unclosed"),  # Harbor would never report it (after a star): still a mistake
+        ("{a,{b,c}}", "nested"),
+        ("{a/b,c}", "'/' inside"),
+        ("{a,b}/{c,[}", "unclosed '\\['"),
+    ],
+)
+def test_invalid_patterns_are_refused(pattern, message):
+    with pytest.raises(InvalidPolicyError, match=message):
+        validate_pattern(pattern)
+
+
+def test_the_message_names_the_pattern_and_what_it_is():
+    with pytest.raises(InvalidPolicyError) as info:
+        validate_pattern("v[0-9", what="tag pattern")
+    assert "tag pattern 'v[0-9'" in str(info.value)
+
+
+# -- properties ------------------------------------------------------------------------------------
+
+SEGMENT = st.from_regex(r"[a-z0-9]+(?:[._-][a-z0-9]+)*", fullmatch=True)
+REPOSITORY = st.lists(SEGMENT, min_size=1, max_size=4).map("/".join)
+WORD = st.text(alphabet="abc.-_0", min_size=1, max_size=6)
+
+
+@given(REPOSITORY, REPOSITORY)
+def test_a_literal_pattern_matches_only_itself(pattern, name):
+    assert doublestar_match(pattern, name) is (pattern == name)
+    assert doublestar_match(pattern, pattern)
+
+
+@given(st.text())
+def test_doublestar_matches_everything(name):
+    assert doublestar_match("**", name)
+
+
+@given(WORD, WORD, st.text(alphabet="abc.-_0/", max_size=8))
+def test_alternatives_are_a_logical_or(first, second, name):
+    assert doublestar_match(f"{{{first},{second}}}", name) is (name in (first, second))
+
+
+# A small glob grammar on which doublestar v1.1.1 and a regular expression agree: no empty
+# alternatives, no two stars in a row inside a component, ASCII only, non-empty name components.
+LITERAL = st.sampled_from(["a", "b", ".", "-"])
+CLASS = st.sampled_from(["[ab]", "[^a]", "[a-c]", "[^.b]", "[.a]"])
+ALTERNATIVES = st.lists(
+    st.text(alphabet="ab.", min_size=1, max_size=2), min_size=1, max_size=3
+).map(lambda options: "{" + ",".join(options) + "}")
+TOKEN = st.one_of(LITERAL, LITERAL, CLASS, ALTERNATIVES, st.just("?"), st.just("*"))
+
+
+def _component(tokens):
+    out = []
+    for token in tokens:
+        if token == "*" and out and out[-1] == "*":
+            continue
+        out.append(token)
+    return out
+
+
+COMPONENT = st.one_of(
+    st.just(["**"]), st.lists(TOKEN, min_size=1, max_size=4).map(_component)
+)
+PATTERN = st.lists(COMPONENT, min_size=1, max_size=3)
+NAME = st.lists(st.text(alphabet="abc.-", min_size=1, max_size=5), min_size=1, max_size=3).map(
+    "/".join
+)
+
+
+def _token_regex(token: str) -> str:
+    if token == "*":
+        return "[^/]*"
+    if token == "?":
+        return "[^/]"
+    if token.startswith("["):
+        body = token[1:-1]
+        if body.startswith("^"):
+            return "[^/" + re.escape(body[1:]).replace("\\-", "-") + "]"
+        return "[" + body.replace(".", "\\.") + "]"
+    if token.startswith("{"):
+        return "(?:" + "|".join(re.escape(o) for o in token[1:-1].split(",")) + ")"
+    return re.escape(token)
+
+
+def _regex(components) -> str:
+    parts = []
+    for index, tokens in enumerate(components):
+        last = index == len(components) - 1
+        if tokens == ["**"]:
+            # in the middle: zero or more components; at the end: one or more
+            parts.append("[^/]*(?:/[^/]*)*" if last else "(?:[^/]*/)*")
+            continue
+        parts.append("".join(_token_regex(t) for t in tokens))
+        if not last:
+            parts.append("/")
+    return "".join(parts)
+
+
+@settings(max_examples=400)
+@given(PATTERN, NAME)
+def test_agrees_with_a_regular_expression_model(components, name):
+    pattern = "/".join("".join(tokens) for tokens in components)
+    expected = re.fullmatch(_regex(components), name) is not None
+    assert doublestar_match(pattern, name) is expected, (pattern, _regex(components))
+    validate_pattern(pattern)
