@@ -36,9 +36,19 @@ from harborsec._core._http import (
     NotGiven,
     safe_url,
 )
+from harborsec._core._paging import AsyncPager, Pager
 from harborsec._core._retry import RetryPolicy
 from harborsec.errors import CredentialsError, InvalidReferenceError, TransportError
-from harborsec.harbor._projects import AsyncProject, AsyncSystemAllowlist, Project, SystemAllowlist
+from harborsec.harbor import _projects
+from harborsec.harbor._projects import (
+    AsyncProject,
+    AsyncSystemAllowlist,
+    Identity,
+    Project,
+    ProjectConfig,
+    ProjectInfo,
+    SystemAllowlist,
+)
 from harborsec.harbor._scanners import AsyncScanAll, AsyncScanners, ScanAll, Scanners
 from harborsec.oci import _ops
 from harborsec.oci._auth import RegistryAuth
@@ -173,6 +183,16 @@ class _RegistryBase:
         return _ops.push_manifest(
             self.url, repository, content, media_type=media_type, reference=tag
         )
+
+    def _create_project(
+        self, name: str, public: bool, config: ProjectConfig | None, storage_limit: int | None
+    ) -> Op[None]:
+        return _projects.create_project(
+            self.url, name, public=public, config=config, storage_limit=storage_limit
+        )
+
+    def _whoami(self) -> Op[Identity]:
+        return _projects.whoami(self.url, self._credentials.username if self._credentials else None)
 
     def _referrers(self, reference: str, artifact_type: str | None) -> Op[list[Descriptor]]:
         repository, ref = self._locate(reference)
@@ -423,9 +443,77 @@ class Registry(_RegistryBase):
 
     # -- Harbor ---------------------------------------------------------------------------------
 
+    def whoami(self, *, timeout: TimeoutArg = NOT_GIVEN) -> Identity:
+        """Who this client is connected as, and what it may do; fails on bad credentials.
+
+        Harbor silently treats bad credentials as anonymous, so a wrong password often shows up
+        only later as a puzzling 401 or an empty listing; this call checks them at once.
+
+        Raises:
+            UnauthorizedError: No credentials, or Harbor did not accept them.
+        """
+        return self._run(self._whoami(), timeout)
+
+    def projects(
+        self,
+        *,
+        name: str | None = None,
+        q: str | None = None,
+        public: bool | None = None,
+        page_size: int = 100,
+    ) -> Pager[ProjectInfo]:
+        """Every project visible to this client, fetched lazily page by page.
+
+        Args:
+            name: Only projects whose name contains this (Harbor's filter is fuzzy).
+            q: A Harbor query, such as `name=~team`.
+            public: Only public (True) or private (False) projects.
+            page_size: Projects per request, 1 to 100 (Harbor refuses more).
+
+        Returns:
+            A pager: iterate it, or call `all()`, `first_page()` or `pages()`.
+        """
+        pages = _projects.project_pages(
+            self.url, name=name, q=q, public=public, page_size=page_size
+        )
+        return Pager(self._run, pages)
+
     def project(self, name: str) -> Project:
         """A handle on one Harbor project (no request is made until a method is called)."""
         return Project(self, name)
+
+    def create_project(
+        self,
+        name: str,
+        *,
+        public: bool = False,
+        config: ProjectConfig | None = None,
+        storage_limit: int | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> Project:
+        """Create a project and return its handle.
+
+        Args:
+            name: The project's name.
+            public: Whether anyone may pull from it.
+            config: Security settings to create it with.
+            storage_limit: Its quota in bytes (-1 for unlimited); None for Harbor's default.
+            timeout: A timeout for this call.
+
+        Raises:
+            ConflictError: A project of that name exists.
+            ForbiddenError: Not allowed to create projects (project-level robots never are).
+        """
+        self._run(self._create_project(name, public, config, storage_limit), timeout)
+        return self.project(name)
+
+    def delete_project(self, name: str, *, timeout: TimeoutArg = NOT_GIVEN) -> None:
+        """Delete a project.
+
+        Raises:
+            PreconditionFailedError: It still has repositories.
+        """
+        return self._run(_projects.delete_project(self.url, name), timeout)
 
     @property
     def system_allowlist(self) -> SystemAllowlist:
@@ -600,9 +688,49 @@ class AsyncRegistry(_RegistryBase):
 
     # -- Harbor ---------------------------------------------------------------------------------
 
+    @same_doc(Registry.whoami)
+    async def whoami(self, *, timeout: TimeoutArg = NOT_GIVEN) -> Identity:
+        """Async form of [`Registry.whoami`][harborsec.Registry.whoami]."""
+        return await self._run(self._whoami(), timeout)
+
+    @same_doc(Registry.projects)
+    def projects(
+        self,
+        *,
+        name: str | None = None,
+        q: str | None = None,
+        public: bool | None = None,
+        page_size: int = 100,
+    ) -> AsyncPager[ProjectInfo]:
+        """Async form of [`Registry.projects`][harborsec.Registry.projects]."""
+        pages = _projects.project_pages(
+            self.url, name=name, q=q, public=public, page_size=page_size
+        )
+        return AsyncPager(self._run, pages)
+
+    @same_doc(Registry.project)
     def project(self, name: str) -> AsyncProject:
-        """A handle on one Harbor project (no request is made until a method is called)."""
+        """Async form of [`Registry.project`][harborsec.Registry.project]."""
         return AsyncProject(self, name)
+
+    @same_doc(Registry.create_project)
+    async def create_project(
+        self,
+        name: str,
+        *,
+        public: bool = False,
+        config: ProjectConfig | None = None,
+        storage_limit: int | None = None,
+        timeout: TimeoutArg = NOT_GIVEN,
+    ) -> AsyncProject:
+        """Async form of [`Registry.create_project`][harborsec.Registry.create_project]."""
+        await self._run(self._create_project(name, public, config, storage_limit), timeout)
+        return self.project(name)
+
+    @same_doc(Registry.delete_project)
+    async def delete_project(self, name: str, *, timeout: TimeoutArg = NOT_GIVEN) -> None:
+        """Async form of [`Registry.delete_project`][harborsec.Registry.delete_project]."""
+        return await self._run(_projects.delete_project(self.url, name), timeout)
 
     @property
     def system_allowlist(self) -> AsyncSystemAllowlist:
