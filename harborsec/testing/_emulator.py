@@ -26,6 +26,7 @@ import httpx
 from harborsec.testing._api import HarborApi
 from harborsec.testing._auth import robot_permissions
 from harborsec.testing._http import Call, harbor_error, text_response
+from harborsec.testing._immutability import ImmutabilityApi
 from harborsec.testing._projects import ProjectsApi
 from harborsec.testing._registry import Registry
 from harborsec.testing._server import serve
@@ -123,6 +124,7 @@ class HarborEmulator:
         self.requests: list[RecordedRequest] = []
         api = HarborApi(self._state, harbor_version=harbor_version, robot_prefix=_ROBOT_PREFIX)
         ProjectsApi(self._state).register(api.router)
+        ImmutabilityApi(self._state).register(api.router)
         self._areas: tuple[_Area, ...] = (
             Registry(
                 self._state,

@@ -13,6 +13,10 @@ Harbor runs behind its core); what its core adds in front is Harbor's:
 * Deleting a manifest by tag is refused (`400 UNSUPPORTED`); deleting one that an index
   references is refused (`412 PRECONDITION`); deleting one also deletes the manifests whose
   `subject` it is (Harbor deletes an artifact's accessories with it).
+* Tag immutability (`harborsec.testing._immutability`): pushing a manifest over an existing
+  tag that a rule makes immutable, or deleting a manifest that carries one, is refused with
+  `412 PRECONDITION` `Failed to process request due to '<repo>:<tag>' configured as immutable.`
+  (`<repo>` without the project).
 * The referrers API is answered from the manifests' `subject`s, in the same repository only,
   with `X-Total-Count` (unfiltered) and, when filtered, `OCI-Filters-Applied: artifactType`.
   For a subject that does not exist, Harbor answers `{}`, not an empty index; so does this.
@@ -51,6 +55,7 @@ from harborsec.testing._http import (
     json_response,
     text_response,
 )
+from harborsec.testing._immutability import immutable_tag
 from harborsec.testing._state import ManifestRecord, Repository, State, Upload
 from harborsec.testing._store import DIGEST_PATTERN, compute_digest, is_supported_digest
 from harborsec.testing._token import TokenAuthority
@@ -476,10 +481,24 @@ class Registry:
             raise RuntimeError(f"manifest {record.digest} is indexed but not stored")
         return httpx.Response(200, content=content, headers=headers)
 
+    def _refuse_immutable(self, name: str, tags: list[str]) -> None:
+        """Harbor's immutable middleware: 412 when one of these existing tags is immutable."""
+        for tag in tags:
+            if immutable_tag(self._state, name, tag):
+                short = name.split("/", 1)[1]
+                _fail(
+                    412,
+                    "PRECONDITION",
+                    f"Failed to process request due to '{short}:{tag}' configured as immutable.",
+                )
+
     def _put_manifest(self, call: Call) -> httpx.Response:
         name, reference = call.params["name"], call.params["reference"]
-        parsed = parse_manifest(call.body, call.headers.get("content-type"))
         is_digest = re.fullmatch(DIGEST_PATTERN, reference) is not None
+        existing = self._state.repository(name)
+        if not is_digest and existing is not None and reference in existing.tags:
+            self._refuse_immutable(name, [reference])
+        parsed = parse_manifest(call.body, call.headers.get("content-type"))
         if is_digest:
             reference = self._checked_digest(reference)
             digest = compute_digest(call.body, reference.split(":", 1)[0])
@@ -524,6 +543,10 @@ class Registry:
             _fail(400, "UNSUPPORTED", f"unsupported digest {reference}: not a digest")
         repository = self._repository(call)
         record = self._manifest(call)
+        self._refuse_immutable(
+            repository.name,
+            [tag for tag, digest in repository.tags.items() if digest == record.digest],
+        )
         for other in repository.manifests.values():
             if other.digest != record.digest and record.digest in other.references:
                 _fail(
