@@ -29,6 +29,8 @@ from harborsec.testing._http import Call, harbor_error, text_response
 from harborsec.testing._immutability import ImmutabilityApi
 from harborsec.testing._projects import ProjectsApi
 from harborsec.testing._registry import Registry
+from harborsec.testing._scanners import ScannersApi, add_builtin_trivy
+from harborsec.testing._schedule import ScanAllApi, finish_scan_all, start_scan_all
 from harborsec.testing._server import serve
 from harborsec.testing._state import Role, State
 from harborsec.testing._token import TokenAuthority, TokenService
@@ -76,6 +78,10 @@ class HarborEmulator:
         token_expiration: Lifetime of registry tokens, in seconds.
         referrers_api: Whether `GET /v2/<name>/referrers/<digest>` is served. False makes it
             answer 404 like CNCF Distribution 2.8, to test the tag-schema fallback.
+        trivy: Register Harbor's built-in, immutable `Trivy` scanner (the default), as a
+            Harbor installed with Trivy has. False (the default) starts with no scanner at all,
+            like a Harbor without Trivy: scan-all endpoints then answer 412 until one is
+            registered.
 
     Attributes:
         requests: Every request answered so far (method, path, query, status), in order.
@@ -106,6 +112,7 @@ class HarborEmulator:
         harbor_version: str = "v2.14.4-79a297f7",
         token_expiration: int = 1800,
         referrers_api: bool = True,
+        trivy: bool = False,
     ) -> None:
         if token_expiration < 0:
             raise ValueError("token_expiration must be 0 or more seconds")
@@ -125,6 +132,8 @@ class HarborEmulator:
         api = HarborApi(self._state, harbor_version=harbor_version, robot_prefix=_ROBOT_PREFIX)
         ProjectsApi(self._state).register(api.router)
         ImmutabilityApi(self._state).register(api.router)
+        ScannersApi(self._state).register(api.router)
+        ScanAllApi(self._state).register(api.router)
         self._areas: tuple[_Area, ...] = (
             Registry(
                 self._state,
@@ -139,6 +148,8 @@ class HarborEmulator:
             self._state.set_user(admin_username, admin_password, admin=True)
             if "library" not in self._state.projects:
                 self._state.add_project("library", public=True, owner=admin_username)
+            if trivy:
+                add_builtin_trivy(self._state)
             self._state.save()
 
     # -- configuration -------------------------------------------------------------------------
@@ -229,6 +240,30 @@ class HarborEmulator:
                 raise ValueError(f"user {username!r} does not exist")
             found.members[username] = role or (Role.DEVELOPER if push else Role.GUEST)
             self._state.save()
+
+    def finish_scan_all(self) -> bool:
+        """Complete the running scan-all runs: every artifact is scanned successfully.
+
+        A scan-all run (`POST /api/v2.0/system/scanAll/schedule` with type `Manual`, or
+        `run_scheduled_scan_all`) covers every manifest in the registry and stays ongoing
+        until this is called, or until it is stopped through the API.
+
+        Returns:
+            Whether a run was going on.
+        """
+        with self._state.lock:
+            return finish_scan_all(self._state)
+
+    def run_scheduled_scan_all(self) -> None:
+        """Start a scan-all run as the schedule would (its metrics are `/scans/schedule/metrics`).
+
+        Raises:
+            ValueError: No scan-all schedule exists.
+        """
+        with self._state.lock:
+            if self._state.scan_all_schedule is None:
+                raise ValueError("no scan-all schedule exists")
+            start_scan_all(self._state, "SCHEDULE")
 
     # -- serving -------------------------------------------------------------------------------
 
