@@ -23,6 +23,7 @@ def test_constructor_signature() -> None:
         "harbor_version": "v2.14.4-79a297f7",
         "token_expiration": 1800,
         "referrers_api": True,
+        "trivy": False,
     }
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
 
