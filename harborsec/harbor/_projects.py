@@ -38,9 +38,14 @@ import httpx
 
 from harborsec._core._docs import same_doc
 from harborsec._core._driver import Op
-from harborsec._core._http import NOT_GIVEN, NotGiven, json_body, raise_for_status
+from harborsec._core._http import NOT_GIVEN, NotGiven, json_body, raise_for_status, safe_url
 from harborsec._core._paging import MAX_PAGE_SIZE, Page, harbor_page, merge_params
-from harborsec.errors import InvalidPolicyError, MalformedResponseError, UnauthorizedError
+from harborsec.errors import (
+    InvalidPolicyError,
+    MalformedResponseError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from harborsec.harbor._api import BY_NAME, api_url, make_harbor_converter, project_segment
 
 if TYPE_CHECKING:
@@ -77,6 +82,7 @@ __all__ = [
     "get_system_allowlist",
     "list_projects_page",
     "normalize_cve_ids",
+    "on_project",
     "parse_allowlist",
     "parse_project",
     "project_pages",
@@ -603,14 +609,44 @@ def project_pages(
     )
 
 
+def on_project(base: httpx.URL, name: str, method: str, body: Any = None) -> Op[httpx.Response]:
+    """Send one request to `/projects/{name}`, telling a missing project from a forbidden one.
+
+    Harbor checks permissions before existence for a project addressed by name, so a project
+    that does not exist answers 403, even to the system administrator. On a 403 this asks
+    `HEAD /projects?project_name=` (which only needs authentication: 200 or 404) and raises
+    `NotFoundError` when the project does not exist.
+
+    Raises:
+        NotFoundError: The project does not exist.
+        APIError: Any other error status (`ForbiddenError` when it exists but is off limits).
+    """
+    request = httpx.Request(method, _project_url(base, name), json=body, headers=BY_NAME)
+    response = yield request
+    if response.status_code == 403:
+        exists_url = api_url(base, "projects").copy_merge_params({"project_name": name})
+        exists = yield httpx.Request("HEAD", exists_url)
+        if exists.status_code == 404:
+            raise NotFoundError(
+                f"project {name!r} not found ({method} {safe_url(request.url)} answered 403, "
+                f"and HEAD /projects?project_name={name} 404)",
+                status_code=404,
+                request_id=exists.headers.get("X-Request-Id"),
+                method=method,
+                url=safe_url(request.url),
+            )
+    raise_for_status(response)
+    return response
+
+
 def get_project(base: httpx.URL, name: str) -> Op[ProjectInfo]:
     """`GET /projects/{name}` (by name, even for an all-digit name).
 
     Raises:
-        NotFoundError: No such project (ForbiddenError for non-admins, as Harbor answers).
+        NotFoundError: No such project (Harbor's 403 for a missing name is told apart).
+        ForbiddenError: The project exists, but this account may not read it.
     """
-    response = yield httpx.Request("GET", _project_url(base, name), headers=BY_NAME)
-    raise_for_status(response)
+    response = yield from on_project(base, name, "GET")
     return parse_project(json_body(response))
 
 
@@ -658,8 +694,7 @@ def delete_project(base: httpx.URL, name: str) -> Op[None]:
         PreconditionFailedError: The project still has repositories.
         NotFoundError: No such project.
     """
-    response = yield httpx.Request("DELETE", _project_url(base, name), headers=BY_NAME)
-    raise_for_status(response)
+    yield from on_project(base, name, "DELETE")
 
 
 def update_project_config(base: httpx.URL, name: str, changes: ProjectConfig) -> Op[ProjectConfig]:
@@ -673,10 +708,7 @@ def update_project_config(base: httpx.URL, name: str, changes: ProjectConfig) ->
     """
     metadata = changes.to_metadata()
     if metadata:
-        response = yield httpx.Request(
-            "PUT", _project_url(base, name), json={"metadata": metadata}, headers=BY_NAME
-        )
-        raise_for_status(response)
+        yield from on_project(base, name, "PUT", {"metadata": metadata})
     info = yield from get_project(base, name)
     return info.config
 
@@ -756,8 +788,7 @@ def edit_project_allowlist(
     body: dict[str, Any] = {"cve_allowlist": _allowlist_body(wanted.items, wanted.expires_at)}
     if use:
         body["metadata"] = {"reuse_sys_cve_allowlist": "false"}
-    response = yield httpx.Request("PUT", _project_url(base, name), json=body, headers=BY_NAME)
-    raise_for_status(response)
+    yield from on_project(base, name, "PUT", body)
     return (yield from get_project(base, name)).allowlist
 
 
@@ -927,7 +958,8 @@ class Project:
         """Read the project: id, owner, repository count, configuration, own allowlist.
 
         Raises:
-            NotFoundError: No such project (non-admins get ForbiddenError, as Harbor answers).
+            NotFoundError: No such project.
+            ForbiddenError: The project exists, but this account may not read it.
         """
         return self._registry._run(get_project(self._registry.url, self.name))
 

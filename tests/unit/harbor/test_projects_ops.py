@@ -12,8 +12,10 @@ import pytest
 from harborsec import Registry
 from harborsec._core._paging import Pager
 from harborsec.errors import (
+    ForbiddenError,
     InvalidPolicyError,
     MalformedResponseError,
+    NotFoundError,
     ServerError,
     UnauthorizedError,
 )
@@ -329,3 +331,46 @@ def test_whoami_other_errors_pass_through():
         run(whoami(BASE, "alice"), httpx.Response(500, json={"errors": []}))
     with pytest.raises(MalformedResponseError):
         run(whoami(BASE, "alice"), ok({"resource": "x"}))
+
+
+# -- a missing project answers 403 by name: told apart with HEAD ---------------------------------
+
+FORBIDDEN = {"errors": [{"code": "FORBIDDEN", "message": "forbidden"}]}
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda: get_project(BASE, "gone"),
+        lambda: delete_project(BASE, "gone"),
+        lambda: update_project_config(BASE, "gone", ProjectConfig(auto_scan=True)),
+        lambda: edit_project_allowlist(BASE, "gone", expiring(None), needs_current=False),
+    ],
+)
+def test_403_then_head_404_is_not_found(op):
+    canned = Canned(httpx.Response(403, json=FORBIDDEN), httpx.Response(404))
+    with Registry(str(BASE), auth=("u", "p"), transport=httpx.MockTransport(canned)) as registry:
+        with pytest.raises(NotFoundError, match="project 'gone' not found") as info:
+            registry._run(op())
+    assert info.value.status_code == 404
+    head = canned.requests[1]
+    assert head.method == "HEAD"
+    assert head.url.path == "/api/v2.0/projects"
+    assert dict(head.url.params) == {"project_name": "gone"}
+
+
+def test_403_then_head_200_stays_forbidden():
+    canned = Canned(httpx.Response(403, json=FORBIDDEN), httpx.Response(200))
+    with Registry(str(BASE), auth=("u", "p"), transport=httpx.MockTransport(canned)) as registry:
+        with pytest.raises(ForbiddenError) as info:
+            registry._run(get_project(BASE, "private"))
+    assert info.value.code == "FORBIDDEN"
+    assert info.value.method == "GET"
+
+
+def test_other_errors_do_not_ask_head():
+    canned = Canned(httpx.Response(401, json={"errors": []}))
+    with Registry(str(BASE), auth=None, transport=httpx.MockTransport(canned)) as registry:
+        with pytest.raises(UnauthorizedError):
+            registry._run(get_project(BASE, "x"))
+    assert len(canned.requests) == 1
