@@ -16,17 +16,12 @@ from datetime import datetime, time, timezone
 from typing import Any, TextIO
 
 from harborsec._core._http import NOT_GIVEN
-from harborsec._core._paging import Pager
 from harborsec.cli._common import add_connection_options, connect, print_json
 from harborsec.harbor._projects import (
     CveAllowlist,
     ProjectConfig,
     ProjectInfo,
     Severity,
-    create_project,
-    delete_project,
-    project_pages,
-    whoami,
 )
 
 __all__ = ["register"]
@@ -271,9 +266,7 @@ def _print_allowlist(allowlist: CveAllowlist, out: TextIO, indent: str = "") -> 
 
 def _whoami(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        credentials = registry._credentials
-        username = credentials.username if credentials else None
-        identity = registry._run(whoami(registry.url, username))
+        identity = registry.whoami()
     if args.json:
         print_json(
             {
@@ -298,8 +291,7 @@ def _whoami(args: argparse.Namespace, out: TextIO) -> int:
 def _projects(args: argparse.Namespace, out: TextIO) -> int:
     public = True if args.public else False if args.private else None
     with connect(args) as registry:
-        pages = project_pages(registry.url, name=args.name, q=args.query, public=public)
-        projects = Pager(registry._run, pages).all()
+        projects = registry.projects(name=args.name, q=args.query, public=public).all()
     if args.json:
         print_json([_project_dict(p) for p in projects], out)
         return 0
@@ -339,17 +331,14 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
 
 def _create(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        op = create_project(
-            registry.url, args.name, public=args.public, storage_limit=args.storage_limit
-        )
-        registry._run(op)
+        registry.create_project(args.name, public=args.public, storage_limit=args.storage_limit)
     print(f"created project {args.name}", file=out)
     return 0
 
 
 def _delete(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        registry._run(delete_project(registry.url, args.name))
+        registry.delete_project(args.name)
     print(f"deleted project {args.name}", file=out)
     return 0
 
