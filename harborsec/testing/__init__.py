@@ -14,6 +14,12 @@ code behaves), in process through an httpx transport or on a real socket::
     ...     httpx.get(f"{url}/api/v2.0/ping").text
     'Pong'
 
+Besides the registry and the token service, it answers Harbor's API for projects (paging,
+`q`, visibility, metadata, CVE allowlists), the system CVE allowlist, immutable tag rules (and
+enforces them on pushes), scanners and project scanners, and scan-all schedules and metrics,
+quirks included. `HarborEmulator(trivy=True)` starts with Harbor's built-in Trivy scanner;
+scan-all runs stay ongoing until `finish_scan_all()`.
+
 The emulator is the server side: it does not use the harborsec client.
 """
 

@@ -13,8 +13,10 @@ caller anonymous; registry tokens are ignored); responses set a `sid` session co
 POST, PUT, PATCH or DELETE that carries a `sid` cookie is refused with `403 CSRF token invalid`
 (the CSRF check that Harbor skips only for requests without a session).
 
-Later areas (projects, artifacts, scans...) add their routes with `HarborApi.router` and raise
-`ApiError` from their handlers.
+Other areas add their routes with `HarborApi.router` and raise `ApiError` from their handlers:
+projects, metadata, CVE allowlists and the current user (`_projects`), immutable tag rules
+(`_immutability`), scanners and project scanners (`_scanners`), and scan all (`_schedule`).
+Their shared access checks and body binding are in `_access`, list conventions in `_paging`.
 """
 
 from __future__ import annotations

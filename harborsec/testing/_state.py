@@ -285,7 +285,14 @@ class _Snapshot:
 def _upgrade_format_1(document: dict[str, Any]) -> dict[str, Any]:
     """Bring a format-1 `state.json` (projects with a `public` flag) to format 2."""
     projects = document.get("projects", [])
-    next_ids = {"project": document.get("next_project_id", len(projects) + 1), "allowlist": 2}
+    users = document.get("users", [])
+    next_ids = {
+        "project": document.get("next_project_id", len(projects) + 1),
+        "allowlist": 2,
+        "user": len(users) + 1,
+    }
+    for user_id, user in enumerate(users, 1):
+        user["user_id"] = user_id
     for project in projects:
         project["metadata"] = {"public": "true" if project.pop("public", False) else "false"}
         project["allowlist"] = {"id": next_ids["allowlist"], "project_id": project["project_id"]}
@@ -294,7 +301,7 @@ def _upgrade_format_1(document: dict[str, Any]) -> dict[str, Any]:
         "format": 2,
         "next_ids": next_ids,
         "projects": projects,
-        "users": document.get("users", []),
+        "users": users,
         "robots": document.get("robots", []),
         "repositories": document.get("repositories", []),
         "system_allowlist": {"id": 1, "project_id": 0},

@@ -10,7 +10,16 @@ import httpx
 import pytest
 
 from harborsec.testing import HarborEmulator
-from tests.testing._emu import ADMIN, BASE_URL, OCI_MANIFEST, get_token, push_image, sha256
+from tests.testing._emu import (
+    ADMIN,
+    BASE_URL,
+    OCI_MANIFEST,
+    get_token,
+    image_manifest,
+    no_cookies,
+    push_image,
+    sha256,
+)
 
 
 def _client(harbor: HarborEmulator, auth: tuple[str, str] | None = ADMIN) -> httpx.Client:
@@ -86,3 +95,95 @@ def test_lost_storage_is_a_harbor_style_500(
     assert response.headers["X-Request-Id"] == "req-1"
     assert "linked but not stored" in caplog.text
     assert harbor.requests[-1].status == 500
+
+
+def test_security_settings_persist(tmp_path: Path) -> None:
+    first = HarborEmulator(storage_dir=tmp_path)
+    client = httpx.Client(
+        transport=first.transport(), base_url=BASE_URL, auth=ADMIN, cookies=no_cookies()
+    )
+    assert client.post("/api/v2.0/projects", json={"project_name": "team"}).status_code == 201
+    put = client.put(
+        "/api/v2.0/projects/team",
+        headers={"X-Is-Resource-Name": "true"},
+        json={
+            "metadata": {"auto_scan": "true"},
+            "cve_allowlist": {"items": [{"cve_id": "CVE-2024-3094"}]},
+        },
+    )
+    assert put.status_code == 200
+    client.put("/api/v2.0/system/CVEAllowlist", json={"items": [{"cve_id": "CVE-2023-44487"}]})
+    rule = {
+        "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "v*"}],
+        "scope_selectors": {
+            "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]
+        },
+    }
+    client.post("/api/v2.0/projects/team/immutabletagrules", json=rule)
+    client.post("/api/v2.0/scanners", json={"name": "s", "url": "http://s.example"})
+    client.post(
+        "/api/v2.0/system/scanAll/schedule",
+        json={"schedule": {"type": "Daily", "cron": "0 0 0 * * *"}},
+    )
+    push_image(client, "team/app", "v1")
+
+    second = HarborEmulator(storage_dir=tmp_path)
+    again = httpx.Client(
+        transport=second.transport(), base_url=BASE_URL, auth=ADMIN, cookies=no_cookies()
+    )
+    project = again.get("/api/v2.0/projects/team", headers={"X-Is-Resource-Name": "true"}).json()
+    assert project["metadata"]["auto_scan"] == "true"
+    assert project["cve_allowlist"]["items"] == [{"cve_id": "CVE-2024-3094"}]
+    system = again.get("/api/v2.0/system/CVEAllowlist").json()
+    assert system["items"] == [{"cve_id": "CVE-2023-44487"}]
+    assert (
+        len(
+            again.get(
+                "/api/v2.0/projects/team/immutabletagrules", headers={"X-Is-Resource-Name": "true"}
+            ).json()
+        )
+        == 1
+    )
+    assert [s["name"] for s in again.get("/api/v2.0/scanners").json()] == ["s"]
+    assert again.get("/api/v2.0/system/scanAll/schedule").json()["schedule"]["type"] == "Daily"
+    body = image_manifest(b"{}", [b"layer"])
+    refused = again.put(
+        "/v2/team/app/manifests/v1", content=body, headers={"Content-Type": OCI_MANIFEST}
+    )
+    assert refused.status_code == 412  # the rule still protects v1
+    # new ids keep counting from where the first emulator stopped
+    assert (
+        again.post("/api/v2.0/projects", json={"project_name": "next"}).headers["Location"]
+        == "/api/v2.0/projects/3"
+    )
+
+
+def test_format_1_state_is_upgraded(tmp_path: Path) -> None:
+    HarborEmulator(storage_dir=tmp_path).create_project("team", public=True)
+    document = json.loads((tmp_path / "state.json").read_text())
+    old_projects = [
+        {
+            "project_id": p["project_id"],
+            "name": p["name"],
+            "public": p["metadata"]["public"] == "true",
+            "creation_time": p["creation_time"],
+            "members": p["members"],
+        }
+        for p in document["projects"]
+    ]
+    old = {
+        "format": 1,
+        "next_project_id": document["next_ids"]["project"],
+        "projects": old_projects,
+        "users": [
+            {k: v for k, v in u.items() if k not in ("user_id", "creation_time")}
+            for u in document["users"]
+        ],
+        "robots": document["robots"],
+        "repositories": document["repositories"],
+    }
+    (tmp_path / "state.json").write_text(json.dumps(old))
+    harbor = HarborEmulator(storage_dir=tmp_path)
+    anonymous = httpx.Client(transport=harbor.transport(), base_url=BASE_URL)
+    names = [p["name"] for p in anonymous.get("/api/v2.0/projects").json()]
+    assert names == ["library", "team"]  # both still public
