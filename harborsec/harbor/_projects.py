@@ -1152,7 +1152,7 @@ class AsyncProject:
     @same_doc(Project.plan)
     async def plan(self, policy: Policy) -> AsyncPlan:
         """Async form of [`Project.plan`][harborsec.harbor.Project.plan]."""
-        return await policy.plan(self)
+        return await policy.aplan(self)
 
 
 class ProjectAllowlist:

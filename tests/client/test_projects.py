@@ -344,6 +344,51 @@ async def test_writes_work_after_harbor_set_a_session_cookie(client, emulator):
     await call(client.project("csrf").delete())
 
 
+async def test_project_namespaces_and_is_immutable(client):
+    from harborsec.harbor._immutability import (
+        AsyncImmutabilityRules,
+        ImmutabilityRule,
+        ImmutabilityRules,
+    )
+    from harborsec.harbor._scanners import AsyncProjectScanner, ProjectScanner
+
+    project = await create(client, "ns")
+    is_async = isinstance(client, AsyncRegistry)
+    assert isinstance(
+        project.immutability, AsyncImmutabilityRules if is_async else ImmutabilityRules
+    )
+    assert isinstance(project.scanner, AsyncProjectScanner if is_async else ProjectScanner)
+    assert await call(project.is_immutable("app", "v1.0")) is False
+    await call(project.immutability.create(ImmutabilityRule(repositories="app", tags="v*")))
+    assert await call(project.is_immutable("app", "v1.0")) is True
+    assert await call(project.is_immutable("ns/app", "v1.0")) is True  # with the project prefix
+    assert await call(project.is_immutable("app", "latest")) is False
+    assert await call(project.is_immutable("other", "v1.0")) is False
+
+
+async def test_project_scanner(client):
+    from harborsec.harbor import _scanners
+
+    if not hasattr(_scanners, "ProjectScanner"):
+        pytest.skip("the project scanner is not committed yet")
+    project = await create(client, "scanned")
+    expected = "AsyncProjectScanner" if isinstance(client, AsyncRegistry) else "ProjectScanner"
+    assert type(project.scanner).__name__ == expected
+
+
+async def test_project_plan_runs_the_policy_plan(client):
+    policy_module = pytest.importorskip("harborsec.policy")
+    project = await create(client, "planned")
+    policy = policy_module.Policy(auto_scan=True, severity="critical", prevent_vulnerable=True)
+    plan = await call(project.plan(policy))
+    assert type(plan).__name__ == ("AsyncPlan" if isinstance(client, AsyncRegistry) else "Plan")
+    assert "~ auto_scan: false -> true" in plan.diff()
+    await call(plan.apply())
+    assert (await call(project.plan(policy))).empty
+    config = await call(project.config())
+    assert config.auto_scan and config.severity is Severity.CRITICAL
+
+
 # -- allowlists -----------------------------------------------------------------------------------
 
 
