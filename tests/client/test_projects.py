@@ -538,3 +538,16 @@ def test_guide_examples_run(page, capsys):
     namespace: dict[str, Any] = {}
     for block in blocks:
         exec(compile(block, f"docs/guides/{page}", "exec"), namespace)
+    # what the pages' comments claim
+    if page == "projects.md":
+        assert (namespace["me"].username, namespace["me"].robot) == ("admin", False)
+        assert namespace["config"].severity is Severity.CRITICAL
+        assert namespace["secure"].config().auto_sbom_generation is True
+        assert namespace["first"].total is not None
+        assert "team-b" not in [p.name for p in namespace["registry"].projects()]
+    else:
+        assert namespace["allowlist"].items == ("CVE-2023-44487", "CVE-2024-3094")
+        assert namespace["effective"].source == "system"
+        assert namespace["project"].allowlist.effective().source == "project"
+        assert namespace["system"].get().items == ("CVE-2021-44228", "CVE-2024-3094")
+    assert capsys.readouterr().out
