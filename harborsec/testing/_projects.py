@@ -10,8 +10,9 @@ Routes (under `/api/v2.0`), with Harbor's behaviour (`src/server/v2.0/handler/pr
   and admins see all; project robots see theirs and the public ones. "Public" in a list means
   the metadata is exactly `"true"` (Harbor filters in SQL), while access checks read it
   case-insensitively.
-* `HEAD /projects?project_name=`: 200 when the caller may read it; like every lookup by name,
-  a missing project is a 403 (401 when anonymous), not a 404.
+* `HEAD /projects?project_name=`: 200 or 404 for any authenticated caller, whether or not it
+  may read the project (401 when anonymous), as in v2.14. (Harbor's main branch has since made
+  it check read access, which makes a missing project a 403 like every other lookup by name.)
 * `POST /projects`: 201 with `Location: /api/v2.0/projects/<id>` (`<name>` with
   `X-Resource-Name-In-Location: true`). Metadata is stored as sent, except `public`, which must be
   `"true"` or `"false"` (it defaults to `"false"`, or to the legacy `public` boolean). The
@@ -388,7 +389,9 @@ class ProjectsApi:
         name = call.query.get("project_name")
         if name is None:
             raise ApiError(422, "UNPROCESSABLE_ENTITY", "project_name in query is required")
-        require_project(self._state, call, "project", "read", key=name)
+        require_authenticated(call)
+        if name not in self._state.projects:
+            raise ApiError(404, "NOT_FOUND", f"project {name} not found")
         return httpx.Response(200)
 
     # -- create, read, update, delete -----------------------------------------------------------

@@ -210,11 +210,14 @@ def test_private_and_public_reads(team: HarborEmulator) -> None:
 def test_head_project(team: HarborEmulator) -> None:
     admin = _client(team)
     assert admin.head(f"{API}/projects", params={"project_name": "team"}).status_code == 200
-    # a lookup by name fails the permission check first: 403, never 404
-    assert admin.head(f"{API}/projects", params={"project_name": "nope"}).status_code == 403
+    # v2.14 only asks for authentication: 200 or 404, even for projects the caller cannot read
+    assert admin.head(f"{API}/projects", params={"project_name": "nope"}).status_code == 404
+    outsider = _client(team, ("outsider", "pw"))
+    assert outsider.head(f"{API}/projects", params={"project_name": "team"}).status_code == 200
+    assert outsider.head(f"{API}/projects", params={"project_name": "nope"}).status_code == 404
     anonymous = _client(team, None)
     assert anonymous.head(f"{API}/projects", params={"project_name": "nope"}).status_code == 401
-    assert anonymous.head(f"{API}/projects", params={"project_name": "library"}).status_code == 200
+    assert anonymous.head(f"{API}/projects", params={"project_name": "library"}).status_code == 401
     assert admin.head(f"{API}/projects").status_code == 422
 
 
