@@ -84,3 +84,12 @@ def test_referenced_error_responses() -> None:
         )
     with pytest.raises(AssertionError, match="not a definition"):
         validate_definition("NoSuchThing", {})
+
+
+def test_head_answers_have_no_body() -> None:
+    validate_response("HEAD", "/projects", 404, None)
+    validate_response("HEAD", "/projects", 200, None)
+    with pytest.raises(AssertionError, match="not of type 'object'"):
+        validate_response("GET", "/projects/{project_name_or_id}", 404, None)
+    with pytest.raises(AssertionError, match="status 401 is not documented"):
+        validate_response("HEAD", "/projects", 401, None)
