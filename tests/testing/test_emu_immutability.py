@@ -304,6 +304,10 @@ def test_permissions(team: HarborEmulator) -> None:
         )
         _error(listed, 403, "FORBIDDEN")
     _error(_create(_client(team, None), rule("y")), 401, "UNAUTHORIZED")
+    robot = team.add_robot("ci", "s", project="team", actions=["immutable-tag:create"])
+    _created_id(_create(_client(team, (robot, "s")), rule("z")))
+    reader = team.add_robot("reader", "s", project="team", actions=["pull"])
+    _error(_create(_client(team, (reader, "s")), rule("w")), 403, "FORBIDDEN")
 
 
 def test_bad_bodies(team: HarborEmulator) -> None:
