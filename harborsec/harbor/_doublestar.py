@@ -1,23 +1,22 @@
 r"""The glob matcher Harbor's tag immutability (and retention) rules use.
 
-Harbor evaluates rule patterns with `github.com/bmatcuk/doublestar` **v1.1.1**, whose semantics
-differ from later versions and from shell globs in ways that matter for rules. This module is an
-independent implementation of those semantics, byte for byte (names and patterns are read as
-UTF-8, like Go strings):
+Harbor evaluates rule patterns with `github.com/bmatcuk/doublestar` **v1.3.4** (since Harbor
+2.11; v1.1.1 before), whose semantics differ from later versions and from shell globs in ways
+that matter for rules. This module is an independent implementation of those semantics, byte
+for byte (names and patterns are read as UTF-8, like Go strings):
 
-* names and patterns are split into components on `/`; a trailing `/` is dropped;
+* names are split into components on `/` (a trailing `/` makes an empty last component);
 * `**` is special only as a whole component: it matches zero or more components, except at the
   end of a pattern, where it needs at least one (`a/**` matches `a/b` but not `a`);
 * `*` matches any run of characters within a component; `?` one character;
 * `[abc]`, `[a-z]` and `[^a-z]` are character classes (`^` negates; `!` does not);
-* `{a,b,c}` are alternatives. They cannot contain `/` (the pattern is split on `/` first) and do
-  not nest (the first `}` closes them);
+* `{a,b,c}` are alternatives; they nest and may contain `/` (`{api,web/*}`);
 * `\` escapes the next character;
 * an empty pattern matches every name (Harbor's selector checks this before calling doublestar).
 
 A malformed pattern (`v[0-9`, `{a,b`, a trailing `\`) only fails when matching reaches the bad
-part, which Harbor turns into a 500 on every push to the project. Check patterns before saving a
-rule with [`validate_pattern`][harborsec.harbor.validate_pattern].
+part; Harbor then treats the tag as not immutable and skips the rules after it. Check patterns
+before saving a rule with [`validate_pattern`][harborsec.harbor.validate_pattern].
 
 Example:
     >>> doublestar_match("{v*,release-*}", "v1.2.3")
@@ -28,6 +27,8 @@ Example:
     False
     >>> doublestar_match("*", "api/server")
     False
+    >>> doublestar_match("{api,web/*}", "web/front")
+    True
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _runes(data: bytes) -> list[int]:
 
 
 def _index_unescaped(data: bytes, byte: int) -> int:
-    """The first index of `byte` not preceded by a backslash (doublestar's own notion), or -1."""
+    """The first index of `byte` not right after a backslash (doublestar's own notion), or -1."""
     end = data.find(byte)
     if end == -1:
         return -1
@@ -99,43 +100,72 @@ def _index_unescaped(data: bytes, byte: int) -> int:
     return end
 
 
-def _split(data: bytes, separator: int) -> list[bytes]:
-    """Split on `separator`, respecting escapes; a trailing separator adds no empty part."""
-    if data.find(separator) == -1:
+def _split_name(data: bytes) -> list[bytes]:
+    """Split a name on `/`, respecting escapes; a trailing `/` adds an empty component."""
+    if data.find(_SLASH) == -1:
         return [data]
     parts: list[bytes] = []
     start = 0
+    ends_with_separator = False
     while start < len(data):
-        end = _index_unescaped(data[start:], separator)
-        end = len(data) if end == -1 else end + start
+        end = _index_unescaped(data[start:], _SLASH)
+        if end == -1:
+            ends_with_separator = False
+            end = len(data)
+        else:
+            ends_with_separator = True
+            end += start
         parts.append(data[start:end])
         start = end + 1
+    if ends_with_separator:
+        parts.append(b"")
     return parts
 
 
-def _match_components(patterns: list[bytes], names: list[bytes]) -> bool:
-    if not patterns and not names:
+def _split_alternatives(data: bytes) -> tuple[list[bytes], int]:
+    """The options of `{...}` (`data` starts after the `{`) and the index after its `}`.
+
+    Nested braces and escapes are respected; (`[]`, -1) when the braces are not closed.
+    """
+    options: list[bytes] = []
+    index = start = 0
+    depth = 1
+    escaped = False
+    while depth > 0:
+        if index >= len(data):
+            return [], -1
+        rune, width = _decode_rune(data, index)
+        if escaped:
+            escaped = False
+        elif rune == _BACKSLASH:
+            escaped = True
+        elif rune == _OPEN_ALT:
+            depth += 1
+        elif rune == _CLOSE_ALT:
+            depth -= 1
+        elif rune == _COMMA and depth == 1:
+            options.append(data[start:index])
+            start = index + width
+        index += width
+    options.append(data[start : index - 1])
+    return options, index
+
+
+def _is_zero_length(pattern: bytes) -> bool:
+    """Whether the pattern can match an empty string, as doublestar decides it."""
+    if pattern in (b"", b"*", b"**"):
         return True
-    if not patterns or not names:
-        return False
-    pattern_index = name_index = 0
-    while pattern_index < len(patterns) and name_index < len(names):
-        if patterns[pattern_index] == b"**":
-            pattern_index += 1
-            if pattern_index >= len(patterns):
+    rune, width = _decode_rune(pattern, 0)
+    if rune == _OPEN_ALT:
+        options, end = _split_alternatives(pattern[width:])
+        if end == -1:
+            raise _BadPattern
+        if not _is_zero_length(pattern[width + end :]):
+            return False
+        for option in options:
+            if _is_zero_length(option):
                 return True
-            for start in range(name_index, len(names)):
-                try:
-                    if _match_components(patterns[pattern_index:], names[start:]):
-                        return True
-                except _BadPattern:  # doublestar ignores errors while backtracking
-                    pass
-            return False
-        if not _match_component(patterns[pattern_index], names[name_index]):
-            return False
-        pattern_index += 1
-        name_index += 1
-    return pattern_index >= len(patterns) and name_index >= len(names)
+    return False
 
 
 def _class_matches(runes: list[int], rune: int) -> bool:
@@ -173,37 +203,41 @@ def _class_matches(runes: list[int], rune: int) -> bool:
     return matched != (runes[0] == _CARET)
 
 
-def _match_component(pattern: bytes, name: bytes) -> bool:
-    if not pattern:
-        return not name
-    if not name and pattern != b"*":
-        return False
+def _match_component(pattern: bytes, name: bytes) -> list[bytes] | None:
+    """Match one name component against the start of `pattern`.
+
+    Returns None for no match, else the patterns left for the next components (empty when the
+    pattern is used up; several when alternatives containing `/` matched).
+    """
     pattern_index = name_index = 0
     while pattern_index < len(pattern) and name_index < len(name):
         pattern_rune, pattern_width = _decode_rune(pattern, pattern_index)
         name_rune, name_width = _decode_rune(name, name_index)
+        if pattern_rune == _SLASH:  # the pattern's component ended before the name's
+            return None
         if pattern_rune == _BACKSLASH:
             pattern_index += pattern_width
             pattern_rune, pattern_width = _decode_rune(pattern, pattern_index)
             if pattern_rune == _RUNE_ERROR:
                 raise _BadPattern
             if pattern_rune != name_rune:
-                return False
+                return None
             pattern_index += pattern_width
             name_index += name_width
         elif pattern_rune == _STAR:
             pattern_index += pattern_width
             if pattern_index >= len(pattern):
-                return True
-            # doublestar steps by the width of the rune under the star, and never tries the
-            # empty rest of the name.
-            for start in range(name_index, len(name), name_width):
-                try:
-                    if _match_component(pattern[pattern_index:], name[start:]):
-                        return True
-                except _BadPattern:
-                    pass
-            return False
+                return []
+            next_rune, next_width = _decode_rune(pattern, pattern_index)
+            if next_rune == _SLASH:
+                return [pattern[pattern_index + next_width :]]
+            # doublestar never tries the empty rest of the name here
+            while name_index < len(name):
+                found = _match_component(pattern[pattern_index:], name[name_index:])
+                if found is not None:
+                    return found
+                name_index += _decode_rune(name, name_index)[1]
+            return None
         elif pattern_rune == _OPEN_CLASS:
             pattern_index += pattern_width
             end = _index_unescaped(pattern[pattern_index:], _CLOSE_CLASS)
@@ -211,29 +245,61 @@ def _match_component(pattern: bytes, name: bytes) -> bool:
                 raise _BadPattern
             end += pattern_index
             if not _class_matches(_runes(pattern[pattern_index:end]), name_rune):
-                return False
+                return None
             pattern_index = end + 1
             name_index += name_width
         elif pattern_rune == _OPEN_ALT:
             pattern_index += pattern_width
-            end = _index_unescaped(pattern[pattern_index:], _CLOSE_ALT)
+            options, end = _split_alternatives(pattern[pattern_index:])
             if end == -1:
                 raise _BadPattern
-            end += pattern_index
-            rest = pattern[end + 1 :]
-            for option in _split(pattern[pattern_index:end], _COMMA):
-                if _match_component(option + rest, name[name_index:]):
-                    return True
-            return False
+            rest = pattern[pattern_index + end :]
+            results: list[bytes] | None = None
+            for option in options:
+                found = _match_component(option + rest, name[name_index:])
+                if found is not None:
+                    results = [*(results or []), *found]
+            return results
         elif pattern_rune in (_QUESTION, name_rune):
             pattern_index += pattern_width
             name_index += name_width
         else:
-            return False
-    if pattern_index >= len(pattern) and name_index >= len(name):
-        return True
+            return None
+    if name_index < len(name):
+        return None
+    if pattern_index >= len(pattern):
+        return []
     rest = pattern[pattern_index:]
-    return (name_index >= len(name) and rest == b"*") or rest == b"**"
+    slash = _index_unescaped(rest, _SLASH)
+    if _is_zero_length(rest if slash == -1 else rest[:slash]):
+        return [] if slash == -1 else [rest[slash + 1 :]]
+    return None
+
+
+def _match(pattern: bytes, names: list[bytes]) -> bool:
+    if not pattern and len(names) == 1 and not names[0]:
+        return True
+    slash = _index_unescaped(pattern, _SLASH)
+    if (pattern if slash == -1 else pattern[:slash]) == b"**":
+        if slash == -1:
+            return True
+        for start in range(len(names)):
+            try:
+                if _match(pattern[slash + 1 :], names[start:]):
+                    return True
+            except _BadPattern:  # doublestar ignores errors while trying the rest after **
+                pass
+        return False
+    rests = _match_component(pattern, names[0])
+    if rests is None:
+        return False
+    if not rests and len(names) == 1:
+        return True
+    if len(names) > 1:
+        for rest in rests:
+            if _match(rest, names[1:]):
+                return True
+    return False
 
 
 def _encode(text: str) -> bytes:
@@ -251,8 +317,8 @@ def doublestar_match(pattern: str, name: str) -> bool:
         Whether the name matches.
 
     Raises:
-        InvalidPolicyError: Matching reached a malformed part of the pattern (where Harbor
-            fails the push with a 500).
+        InvalidPolicyError: Matching reached a malformed part of the pattern (Harbor then
+            stops evaluating the project's rules: the tag is not immutable).
 
     Example:
         >>> doublestar_match("v[0-9]*.[0-9]*.[0-9]*", "v1.20.3")
@@ -263,10 +329,10 @@ def doublestar_match(pattern: str, name: str) -> bool:
     if not pattern:
         return True
     try:
-        return _match_components(_split(_encode(pattern), _SLASH), _split(_encode(name), _SLASH))
+        return _match(_encode(pattern), _split_name(_encode(name)))
     except _BadPattern:
         raise InvalidPolicyError(
-            f"malformed pattern {pattern!r} (Harbor fails every push it evaluates it for)"
+            f"malformed pattern {pattern!r} (Harbor gives up evaluating the rules at it)"
         ) from None
 
 
@@ -281,44 +347,32 @@ def _check_class(runes: list[int], where: str) -> None:
         ) from None
 
 
-def _check_component(component: bytes, where: str, *, in_alternative: bool = False) -> None:
+def _check(pattern: bytes, where: str) -> None:
+    """Raise for every construct doublestar would answer `ErrBadPattern` to, reached or not."""
     index = 0
-    while index < len(component):
-        rune, width = _decode_rune(component, index)
+    while index < len(pattern):
+        rune, width = _decode_rune(pattern, index)
         if rune == _BACKSLASH:
             index += width
-            rune, width = _decode_rune(component, index)
+            rune, width = _decode_rune(pattern, index)
             if rune == _RUNE_ERROR:
                 raise InvalidPolicyError(f"a backslash must be followed by a character in {where}")
             index += width
         elif rune == _OPEN_CLASS:
             index += width
-            end = _index_unescaped(component[index:], _CLOSE_CLASS)
+            end = _index_unescaped(pattern[index:], _CLOSE_CLASS)
             if end == -1:
                 raise InvalidPolicyError(f"unclosed '[' in {where}")
-            _check_class(_runes(component[index : index + end]), where)
+            _check_class(_runes(pattern[index : index + end]), where)
             index += end + 1
         elif rune == _OPEN_ALT:
-            if in_alternative:
-                raise InvalidPolicyError(
-                    f"nested '{{' in {where}: Harbor's matcher (doublestar v1) does not nest "
-                    "alternatives; list every option in one {a,b,c}"
-                )
             index += width
-            end = _index_unescaped(component[index:], _CLOSE_ALT)
+            options, end = _split_alternatives(pattern[index:])
             if end == -1:
                 raise InvalidPolicyError(f"unclosed '{{' in {where}")
-            options = component[index : index + end]
-            if _index_unescaped(options, _OPEN_ALT) != -1:
-                raise InvalidPolicyError(
-                    f"nested '{{' in {where}: Harbor's matcher (doublestar v1) does not nest "
-                    "alternatives; list every option in one {a,b,c}"
-                )
-            rest = component[index + end + 1 :]
-            for option in _split(options, _COMMA):
-                _check_component(option, where, in_alternative=True)
-            _check_component(rest, where)
-            return
+            for option in options:
+                _check(option, where)
+            index += end
         else:
             index += width
 
@@ -326,10 +380,10 @@ def _check_component(component: bytes, where: str, *, in_alternative: bool = Fal
 def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
     """Check that a pattern is well formed for Harbor's matcher; raise if not.
 
-    Stricter than Harbor, which saves any pattern and fails later: this refuses an empty
-    pattern (Harbor reads it as "everything"; write `**`), unclosed `[` or `{`, empty or
-    malformed character classes, a trailing backslash, nested `{...}`, and `/` inside
-    `{...}` (which doublestar v1 splits apart).
+    Stricter than Harbor, which saves any pattern and only fails when matching reaches the
+    bad part: this refuses an empty pattern (Harbor reads it as "everything"; write `**`),
+    unclosed `[` or `{`, empty or malformed character classes (`[]`, `[^]`, `[a-]`), and a
+    backslash with nothing after it, wherever they are.
 
     Args:
         pattern: The pattern.
@@ -350,16 +404,4 @@ def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
         raise InvalidPolicyError(f"empty {what}: write ** to match everything")
     if "\x00" in pattern:
         raise InvalidPolicyError(f"NUL character in {where}")
-    encoded = _encode(pattern)
-    components = _split(encoded, _SLASH)
-    for component in components:
-        try:
-            _check_component(component, where)
-        except InvalidPolicyError as exc:
-            if "unclosed '{'" in str(exc) and b"}" in encoded:
-                raise InvalidPolicyError(
-                    f"'/' inside '{{...}}' in {where}: Harbor's matcher (doublestar v1) splits "
-                    "patterns on '/' first; write one rule per alternative, or move the '/' "
-                    "outside the braces"
-                ) from None
-            raise
+    _check(_encode(pattern), where)

@@ -7,10 +7,11 @@ and its tag pattern selects the tag; either pattern can be inverted (`exclude_*`
 doublestar globs, evaluated by [`doublestar_match`][harborsec.harbor.doublestar_match] exactly
 as Harbor does.
 
-Harbor itself does not validate rules when it saves them (a bad pattern makes every later push
-to the project fail), accepts more than the 15 rules its UI allows, and drops every edit sent
-in the same request as an enable/disable toggle (harbor-pitfalls #10). This module validates on
-the client, enforces the limit by default, and sends edits and toggles separately.
+Harbor itself does not validate rules when it saves them (a bad pattern quietly stops the
+evaluation of the project's rules, so that tags they should protect are not), accepts more than
+the 15 rules its UI allows, and drops every edit sent in the same request as an enable/disable
+toggle (harbor-pitfalls #10). This module validates on the client, enforces the limit by
+default, and sends edits and toggles separately.
 
 Example:
     >>> from harborsec import Registry
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import builtins
 import enum
+import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +67,8 @@ __all__ = [
     "set_rule_disabled",
     "update_rule",
 ]
+
+_log = logging.getLogger("harborsec")
 
 MAX_RULES = 15
 """The most immutability rules Harbor's UI lets a project have (the API accepts more)."""
@@ -173,40 +177,53 @@ class ImmutabilityRule:
 
         Raises:
             InvalidPolicyError: Harbor cannot evaluate this rule (a malformed pattern that
-                matching reaches, or a selector it does not know): it fails the push.
+                matching reaches, or a selector it does not know); Harbor then treats the tag
+                as not immutable (see [`is_immutable`][harborsec.harbor.is_immutable]).
         """
         if self.disabled or not repository or not tag:
             return False
+        location = f"immutability rule {self.id}" if self.id is not None else None
         if self.problem is not None:
             if self.problem in _NEVER_APPLIES:
                 return False
-            location = f"immutability rule {self.id}" if self.id is not None else None
             raise InvalidPolicyError(self.problem, location=location)
-        if doublestar_match(self.repositories, repository) == self.exclude_repositories:
-            return False
-        return doublestar_match(self.tags, tag) != self.exclude_tags
+        try:
+            if doublestar_match(self.repositories, repository) == self.exclude_repositories:
+                return False
+            return doublestar_match(self.tags, tag) != self.exclude_tags
+        except InvalidPolicyError as exc:
+            raise InvalidPolicyError(str(exc), location=location) from None
 
 
 def is_immutable(rules: Iterable[ImmutabilityRule], repository: str, tag: str) -> bool:
-    """Whether any of `rules` makes `repository:tag` immutable (Harbor's evaluation).
+    """Whether `rules` make `repository:tag` immutable, exactly as Harbor decides.
 
-    Harbor evaluates rules in order and stops at the first that applies; disabled rules are
-    skipped.
+    Harbor evaluates the enabled rules in order and stops at the first that applies. When it
+    reaches a rule it cannot evaluate (a malformed pattern, an unknown selector), it logs the
+    error and treats the tag as **not** immutable, without looking at later rules; so does
+    this function (and logs a warning on the `harborsec` logger). `validate()` catches such
+    rules before they are saved.
 
     Args:
         rules: A project's rules, in Harbor's order (as `list()` returns them).
         repository: The repository name **without** the project.
         tag: The tag.
 
-    Raises:
-        InvalidPolicyError: Evaluation reached a rule Harbor cannot evaluate.
-
     Example:
         >>> is_immutable([ImmutabilityRule(tags="v*"), ImmutabilityRule(tags="stable")],
         ...              "api", "stable")
         True
+        >>> is_immutable([ImmutabilityRule(tags="v[0-9"), ImmutabilityRule()], "api", "v1")
+        False
     """
-    return any(rule.matches(repository, tag) for rule in rules)
+    for rule in rules:
+        try:
+            if rule.matches(repository, tag):
+                return True
+        except InvalidPolicyError as exc:
+            _log.warning("Harbor cannot evaluate %s; it treats the tag as not immutable", exc)
+            return False
+    return False
 
 
 # -- wire format ---------------------------------------------------------------------------------
@@ -566,14 +583,13 @@ class ImmutabilityRules:
     def is_immutable(self, repository: str, tag: str) -> bool:
         """Whether the project's rules make `repository:tag` immutable, as Harbor decides.
 
-        Lists the rules and evaluates them on the client (no tag needs to exist).
+        Lists the rules and evaluates them on the client (no tag needs to exist), with
+        Harbor's semantics, including its handling of rules it cannot evaluate (see
+        [`is_immutable`][harborsec.harbor.is_immutable]).
 
         Args:
             repository: The repository, with or without the project (`team/api` or `api`).
             tag: The tag.
-
-        Raises:
-            InvalidPolicyError: Evaluation reached a rule Harbor cannot evaluate.
         """
         return self._registry._run(
             rule_is_immutable(self._registry.url, self._project, repository, tag)

@@ -82,7 +82,22 @@ def test_evaluation_stops_at_the_first_rule_that_applies_like_harbor():
     good = ImmutabilityRule(tags="v*")
     assert is_immutable([good, broken], "api", "v1")  # the broken rule is never reached
     with pytest.raises(InvalidPolicyError, match="malformed"):
-        is_immutable([broken, good], "api", "v1")
+        broken.matches("api", "v1")
+
+
+def test_a_rule_harbor_cannot_evaluate_ends_the_evaluation_as_not_immutable(caplog):
+    broken = ImmutabilityRule(tags="v[0-9", id=2)
+    good = ImmutabilityRule(tags="v*", id=3)
+    assert not is_immutable([broken, good], "api", "v1")  # Harbor logs and gives up
+    assert "immutability rule 2" in caplog.text
+    assert is_immutable([broken, good], "api", "x1") is False  # not reached: no match
+    unknown = parse_rule(
+        harbor_rule(tag_selectors=[{"kind": "regex", "decoration": "matches", "pattern": "v"}])
+    )
+    assert not is_immutable([unknown, good], "api", "v1")
+    # a rule without a selector is only skipped
+    skipped = parse_rule(harbor_rule(tag_selectors=[]))
+    assert is_immutable([skipped, good], "api", "v1")
 
 
 def test_validate_accepts_good_patterns_and_names_the_rule():
@@ -92,7 +107,8 @@ def test_validate_accepts_good_patterns_and_names_the_rule():
     assert info.value.location == "immutability rule 7"
     assert "tag pattern 'v[0-9'" in str(info.value)
     with pytest.raises(InvalidPolicyError, match="repository pattern"):
-        ImmutabilityRule(repositories="{a/b,c}").validate()
+        ImmutabilityRule(repositories="{a/b,c").validate()
+    ImmutabilityRule(repositories="{a/b,c}").validate()
     with pytest.raises(InvalidPolicyError, match=r"write \*\*"):
         ImmutabilityRule(tags="").validate()
 
