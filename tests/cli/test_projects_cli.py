@@ -85,8 +85,8 @@ def test_create_list_show_delete(harbor):
 
 def test_missing_project_exits_1(harbor, capsys):
     assert run("project", "show", "no-such-project")[0] == 1
-    # "not found" once the emulator's HEAD /projects?project_name= answers as Harbor's (404)
-    assert "no-such-project" in capsys.readouterr().err
+    # Harbor answers 403 for a missing name; the SDK asks HEAD /projects?project_name= (404)
+    assert "project 'no-such-project' not found" in capsys.readouterr().err
 
 
 def test_set(harbor):
