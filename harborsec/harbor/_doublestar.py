@@ -347,11 +347,16 @@ def _check_class(runes: list[int], where: str) -> None:
         ) from None
 
 
-def _check(pattern: bytes, where: str) -> None:
-    """Raise for every construct doublestar would answer `ErrBadPattern` to, reached or not."""
+def _check(pattern: bytes, where: str, *, at_start: bool = True) -> None:
+    """Raise for every construct doublestar would answer `ErrBadPattern` to, reached or not.
+
+    `at_start`: whether `pattern` begins a path component (the options of a `{...}` that
+    begins one do too).
+    """
     index = 0
     while index < len(pattern):
         rune, width = _decode_rune(pattern, index)
+        component_start = (index == 0 and at_start) or (index > 0 and pattern[index - 1] == _SLASH)
         if rune == _BACKSLASH:
             index += width
             rune, width = _decode_rune(pattern, index)
@@ -366,13 +371,19 @@ def _check(pattern: bytes, where: str) -> None:
             _check_class(_runes(pattern[index : index + end]), where)
             index += end + 1
         elif rune == _OPEN_ALT:
-            index += width
-            options, end = _split_alternatives(pattern[index:])
+            options, end = _split_alternatives(pattern[index + width :])
             if end == -1:
                 raise InvalidPolicyError(f"unclosed '{{' in {where}")
+            body = pattern[index + width : index + width + end - 1]
+            if not component_start and _index_unescaped(body, _SLASH) != -1:
+                raise InvalidPolicyError(
+                    f"a '{{...}}' holding '/' must begin a path component in {where}: Harbor's "
+                    "matcher (doublestar v1.3.4) fails when a name ends right before it; write "
+                    "'{api/v1,api/v2}', not 'api{/v1,/v2}'"
+                )
             for option in options:
-                _check(option, where)
-            index += end
+                _check(option, where, at_start=component_start)
+            index += width + end
         else:
             index += width
 
@@ -382,8 +393,9 @@ def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
 
     Stricter than Harbor, which saves any pattern and only fails when matching reaches the
     bad part: this refuses an empty pattern (Harbor reads it as "everything"; write `**`),
-    unclosed `[` or `{`, empty or malformed character classes (`[]`, `[^]`, `[a-]`), and a
-    backslash with nothing after it, wherever they are.
+    unclosed `[` or `{`, empty or malformed character classes (`[]`, `[^]`, `[a-]`), a
+    backslash with nothing after it, wherever they are, and a `{...}` holding `/` that does not
+    begin a path component (doublestar fails when a name ends right before it).
 
     Args:
         pattern: The pattern.
