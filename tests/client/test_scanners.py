@@ -498,3 +498,47 @@ def test_async_twins_have_the_same_methods_signatures_and_docstrings(module, nam
         assert str(sync_sig.return_annotation) == str(async_sig.return_annotation), method_name
         assert inspect.getdoc(method), method_name
         assert inspect.getdoc(method) == inspect.getdoc(twin), method_name
+
+
+# -- the guide's examples run ----------------------------------------------------------------------
+
+GUIDE_NAMES = {
+    "ScannerAuth": "harborsec.harbor._scanners",
+    "ScheduleType": "harborsec.harbor._scanners",
+    "validate_cron": "harborsec.harbor._scanners",
+}
+
+
+def test_the_guide_examples_run(monkeypatch, capsys):
+    import importlib
+    from pathlib import Path
+
+    import harborsec.harbor
+
+    for name, module in GUIDE_NAMES.items():  # until harborsec.harbor re-exports them
+        if not hasattr(harborsec.harbor, name):
+            monkeypatch.setattr(
+                harborsec.harbor,
+                name,
+                getattr(importlib.import_module(module), name),
+                raising=False,
+            )
+    page = Path(__file__).parents[2] / "docs" / "guides" / "scanners.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    assert len(blocks) >= 8
+    namespace: dict[str, Any] = {}
+    for block in blocks:
+        exec(compile(block, "docs/guides/scanners.md", "exec"), namespace)
+    # what the page's comments claim
+    assert namespace["trivy"].is_default
+    assert namespace["trivy"].capabilities == {"support_vulnerability": True, "support_sbom": True}
+    assert (namespace["updated"].use_internal_address, namespace["updated"].auth) == (
+        True,
+        ScannerAuth.BEARER,
+    )
+    assert namespace["project"].scanner.get().name == "grype"
+    assert (namespace["daily"].type, namespace["daily"].cron) == (ScheduleType.DAILY, "0 0 0 * * *")
+    assert namespace["nightly"].cron == "0 30 2 * * MON-FRI"
+    assert namespace["registry"].scan_all.schedule() is not None  # the async block's weekly
+    assert namespace["registry"].scan_all.schedule().cron == "0 0 0 * * 0"
+    assert "has 5 fields; Harbor needs 6" in capsys.readouterr().out
