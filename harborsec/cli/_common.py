@@ -47,7 +47,11 @@ def read_password(args: argparse.Namespace) -> str | None:
 def connect(args: argparse.Namespace) -> Registry:
     """A `Registry` for the connection options (environment and docker config as fallbacks)."""
     password = read_password(args)
-    username = args.username
+    username = args.username or (
+        os.environ.get("HARBOR_USERNAME") if password is not None else None
+    )
+    if password is not None and not username:
+        raise ValueError("--password-stdin needs --username (or HARBOR_USERNAME)")
     if username and password is None:
         password = os.environ.get("HARBOR_PASSWORD")
         if password is None and sys.stdin.isatty():

@@ -74,6 +74,14 @@ def _structure_datetime(value: object, _: object) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def _structure_bool(value: object, _: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise TypeError(f"expected a boolean, got {value!r}")
+
+
 def make_harbor_converter(*, strict: bool = False) -> cattrs.Converter:
     """The converter between Harbor JSON (snake_case) and harborsec models.
 
@@ -82,5 +90,7 @@ def make_harbor_converter(*, strict: bool = False) -> cattrs.Converter:
     """
     converter = cattrs.Converter(forbid_extra_keys=strict)
     converter.register_structure_hook(datetime, _structure_datetime)
+    # cattrs' default would read the string "false" as True
+    converter.register_structure_hook(bool, _structure_bool)
     converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
     return converter
