@@ -510,8 +510,8 @@ class ImmutabilityRules:
         ...     rules = registry.create_project("team").immutability
         ...     rule = rules.create(ImmutabilityRule(tags="v*"))
         ...     rules.disable(rule.id)
-        ...     [(r.tags, r.disabled) for r in rules.list()]
-        [('v*', True)]
+        ...     [(r.tags, r.disabled) for r in rules.list()] == [("v*", True)]
+        True
     """
 
     def __init__(self, project: Project | Registry, name: str | None = None) -> None:
