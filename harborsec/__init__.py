@@ -10,7 +10,8 @@ Resolve an image to its digest, on any registry or a local OCI layout:
 Talk to one registry with [`Registry`][harborsec.Registry] (or
 [`AsyncRegistry`][harborsec.AsyncRegistry]); every error is a
 [`HarborsecError`][harborsec.HarborsecError]. Subpackages: `harborsec.oci` (references, manifests,
-digests, layouts, auth) and `harborsec.testing` (the Harbor emulator).
+digests, layouts, auth), `harborsec.harbor` (projects, allowlists, immutability, scanners,
+schedules), `harborsec.policy` (policy as code) and `harborsec.testing` (the Harbor emulator).
 """
 
 from harborsec._client import AsyncRegistry, Registry, resolve_digest
@@ -43,6 +44,16 @@ from harborsec.errors import (
     UnsupportedError,
     VerificationError,
 )
+from harborsec.harbor import (
+    AsyncProject,
+    CveAllowlist,
+    ImmutabilityRule,
+    Project,
+    ProjectConfig,
+    Scanner,
+    ScheduleType,
+    Severity,
+)
 from harborsec.oci import (
     Credentials,
     Descriptor,
@@ -54,14 +65,17 @@ from harborsec.oci import (
     OciLayout,
     Platform,
 )
+from harborsec.policy import Plan, Policy
 
 __all__ = [
     "APIError",
+    "AsyncProject",
     "AsyncRegistry",
     "BadRequestError",
     "ConflictError",
     "Credentials",
     "CredentialsError",
+    "CveAllowlist",
     "Descriptor",
     "DigestMismatchError",
     "ErrorDetail",
@@ -70,6 +84,7 @@ __all__ = [
     "ImageIndex",
     "ImageManifest",
     "ImageReference",
+    "ImmutabilityRule",
     "InvalidDocumentError",
     "InvalidPolicyError",
     "InvalidReferenceError",
@@ -79,20 +94,27 @@ __all__ = [
     "MethodNotAllowedError",
     "NotFoundError",
     "OciLayout",
+    "Plan",
     "Platform",
     "PlatformNotFoundError",
+    "Policy",
     "PolicyViolationError",
     "PreconditionFailedError",
+    "Project",
+    "ProjectConfig",
     "RateLimitError",
     "Registry",
     "RequestTimeoutError",
+    "resolve_digest",
     "RetryPolicy",
+    "Scanner",
+    "ScheduleType",
     "ServerError",
+    "Severity",
     "TransportError",
     "UnauthorizedError",
     "UnprocessableEntityError",
     "UnsupportedError",
     "VerificationError",
     "__version__",
-    "resolve_digest",
 ]

@@ -6,10 +6,14 @@ import pytest
 
 import harborsec
 import harborsec.errors
+import harborsec.harbor
 import harborsec.oci
+import harborsec.policy
 
 
-@pytest.mark.parametrize("module", [harborsec, harborsec.oci, harborsec.errors])
+@pytest.mark.parametrize(
+    "module", [harborsec, harborsec.oci, harborsec.errors, harborsec.harbor, harborsec.policy]
+)
 def test_all_is_sorted_and_complete(module):
     names = [n for n in module.__all__ if n != "__version__"]
     assert names == sorted(names, key=str.casefold) or names == sorted(names)
@@ -38,7 +42,9 @@ def test_top_level_names_from_the_foundation_issue():
         assert name in harborsec.__all__
 
 
-@pytest.mark.parametrize("module", [harborsec, harborsec.oci, harborsec.errors])
+@pytest.mark.parametrize(
+    "module", [harborsec, harborsec.oci, harborsec.errors, harborsec.harbor, harborsec.policy]
+)
 def test_every_public_name_has_a_docstring(module):
     for name in module.__all__:
         obj = getattr(module, name)
