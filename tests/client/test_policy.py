@@ -7,6 +7,7 @@ against Harbor's OpenAPI spec.
 
 from __future__ import annotations
 
+import base64
 import inspect
 import json
 import re
@@ -79,6 +80,7 @@ class Checked(httpx.MockTransport):
 
         def handler(request: httpx.Request) -> httpx.Response:
             self.seen.append(request)
+            assert "cookie" not in request.headers  # harbor-pitfalls #2: never send sid back
             template = spec_path(request.url.raw_path.decode().split("?")[0])
             assert template is not None, f"no spec template for {request.url.path}"
             body = json.loads(request.content) if request.content else None
@@ -300,6 +302,31 @@ async def test_rules_kept_toggled_edited_deleted_and_created(client):
     assert (after[edit.id].tags, after[edit.id].disabled) == ("release-*", True)
     assert gone.id not in after
     assert without_ids(list(after.values())) == set(policy.immutability)
+    assert (await plan(client, policy)).empty
+
+
+async def test_a_rule_harbor_stored_unvalidated_is_replaced(client, emulator):
+    # Harbor saves any rule body (no validation); this one has a selector kind it cannot use
+    broken = {
+        "disabled": False,
+        "action": "immutable",
+        "template": "immutable_template",
+        "tag_selectors": [{"kind": "regex", "decoration": "matches", "pattern": "v.*"}],
+        "scope_selectors": {
+            "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]
+        },
+    }
+    url = f"{URL}/api/v2.0/projects/{PROJECT}/immutabletagrules"
+    token = base64.b64encode(":".join(ADMIN).encode()).decode()
+    headers = {"Authorization": f"Basic {token}"}
+    assert emulator.handle(httpx.Request("POST", url, json=broken, headers=headers)).is_success
+    (stored,) = await rules(client)
+    assert stored.problem is not None
+    policy = Policy(immutability=[ImmutabilityRule(tags="v*")])
+    result = await plan(client, policy)
+    assert [c.kind for c in result.changes] == [ChangeKind.RULE_DELETE, ChangeKind.RULE_CREATE]
+    await call(result.apply())
+    assert without_ids(await rules(client)) == {ImmutabilityRule(tags="v*")}
     assert (await plan(client, policy)).empty
 
 
