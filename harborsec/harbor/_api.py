@@ -8,6 +8,7 @@ before core decodes again (harbor-pitfalls #1).
 
 from __future__ import annotations
 
+import itertools
 import urllib.parse
 from datetime import datetime, timezone
 
@@ -66,10 +67,10 @@ def _structure_datetime(value: object, _: object) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected a date-time, got {value!r}")
     text = value.replace("Z", "+00:00")
-    if "." in text:  # Go writes up to 9 fractional digits; Python reads 6
+    if "." in text:  # Go writes 1 to 9 fractional digits; Python 3.10 reads exactly 3 or 6
         head, _, tail = text.partition(".")
-        digits = "".join(c for c in tail if c.isdigit())
-        text = f"{head}.{digits[:6]}{tail[len(digits) :]}"
+        digits = "".join(itertools.takewhile(str.isdigit, tail))
+        text = f"{head}.{digits[:6].ljust(6, '0')}{tail[len(digits) :]}"
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
