@@ -4,10 +4,8 @@ Harbor pages with `page` and `page_size` (at most 100: Harbor answers 422 above)
 `X-Total-Count`. Its `Link` header is relative and carries an unescaped query (a `q` filter with
 commas breaks naive parsing), so pages are computed here, never read from `Link`.
 
-A pager runs one page operation per page, only when iteration reaches it:
-
-    >>> for project in registry.projects():        # doctest: +SKIP
-    ...     print(project.name)
+A pager runs one page operation per page, only when iteration reaches it, as in
+`for project in registry.projects(): ...`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """`harborsec demo`: the main workflow, end to end, on the embedded Harbor emulator.
 
-For now: push a small multi-platform image with the SDK over real HTTP, then resolve it by tag
-and by platform, and check each answer against what was pushed. Later features (scans, SBOMs,
-VEX, signatures, policies) extend this walk.
+Push a small multi-platform image with the SDK over real HTTP, resolve it by tag and by
+platform, then bring the project to the recommended security state with policy as code (plan,
+apply, plan again: empty) and check that release tags are now immutable. Each answer is checked
+against what was pushed or planned. Later features (scans, SBOMs, VEX, signatures) extend this
+walk.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import io
 import json
 import tarfile
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from harborsec._client import Registry
-from harborsec.errors import VerificationError
+from harborsec.errors import PreconditionFailedError, VerificationError
 from harborsec.oci._media import OCI_INDEX, OCI_MANIFEST
 from harborsec.oci._models import Descriptor, ImageIndex, ImageManifest, Platform
 
@@ -84,11 +87,11 @@ def run_demo(out: TextIO, *, quiet: bool = False) -> int:
     started = time.perf_counter()
     emulator = HarborEmulator()
     with emulator.serve() as url:
-        say(f"[1/4] Harbor emulator serving on {url} (project 'library', user admin)")
+        say(f"[1/6] Harbor emulator serving on {url} (project 'library', user admin)")
         with Registry(url, auth=("admin", "Harbor12345")) as registry:
             blobs, manifests, index = build_demo_image()
             repository = "library/hello"
-            say(f"[2/4] pushing {len(blobs)} blobs and {len(manifests)} manifests to {repository}")
+            say(f"[2/6] pushing {len(blobs)} blobs and {len(manifests)} manifests to {repository}")
             for data in blobs.values():
                 registry.push_blob(repository, data)
             for _, content in manifests:
@@ -97,23 +100,53 @@ def run_demo(out: TextIO, *, quiet: bool = False) -> int:
                 repository, index, media_type=OCI_INDEX, tag="1.0"
             )
             say(f"      pushed index {index_digest} as {repository}:1.0")
-            say("[3/4] resolving the tag to a digest (one HEAD)")
+            say("[3/6] resolving the tag to a digest (one HEAD)")
             resolved = registry.resolve(f"{repository}:1.0")
             _check(resolved == index_digest, f"tag resolved to {resolved}, pushed {index_digest}")
             say(f"      {repository}:1.0 -> {resolved}")
-            say("[4/4] resolving each platform from the index")
+            say("[4/6] resolving each platform from the index")
             for platform, content in manifests:
                 digest = registry.resolve(f"{repository}:1.0", platform=platform)
                 expected = Descriptor.for_content(OCI_MANIFEST, content).digest
                 _check(digest == expected, f"{platform} resolved to {digest}, pushed {expected}")
                 say(f"      {platform!s:<15} -> {digest}")
+            changes = _apply_recommended_policy(registry, say)
+            say("[6/6] checking that release tags are now immutable")
+            _check(
+                registry.project("library").is_immutable("hello", "1.0.0"),
+                "1.0.0 should be immutable",
+            )
+            registry.push_manifest(repository, index, media_type=OCI_INDEX, tag="1.0.0")
+            try:
+                registry.push_manifest(
+                    repository, manifests[0][1], media_type=OCI_MANIFEST, tag="1.0.0"
+                )
+            except PreconditionFailedError:
+                say(f"      re-pushing {repository}:1.0.0 was refused (412: immutable)")
+            else:
+                _check(False, "re-pushing an immutable tag was accepted")
     elapsed = time.perf_counter() - started
     print(
-        f"demo OK: pushed and resolved a {len(manifests)}-platform image on the Harbor emulator "
-        f"in {elapsed:.2f} s",
+        f"demo OK: pushed and resolved a {len(manifests)}-platform image and applied "
+        f"{changes} policy changes on the Harbor emulator in {elapsed:.2f} s",
         file=out,
     )
     return 0
+
+
+def _apply_recommended_policy(registry: Registry, say: Callable[[str], None]) -> int:
+    from harborsec.policy import Policy
+
+    say("[5/6] bringing project 'library' to the recommended policy (policy as code)")
+    policy = Policy.recommended()
+    plan = policy.plan(registry.project("library"))
+    for line in plan.diff().splitlines():
+        say(f"      {line}")
+    plan.apply()
+    again = policy.plan(registry.project("library"))
+    _check(again.empty, f"a second plan should be empty, it has:\n{again.diff()}")
+    say(f"      applied {len(plan.changes)} changes; planning again finds nothing to do")
+    return len(plan.changes)
 
 
 def _check(condition: bool, message: str) -> None:

@@ -54,7 +54,9 @@ def test_help_everywhere(argv, capsys):
 def test_demo_walks_the_workflow():
     code, out = run("demo")
     assert code == 0
-    assert "[4/4]" in out
+    assert "[6/6]" in out
+    assert "planning again finds nothing to do" in out
+    assert "refused (412: immutable)" in out
     assert "demo OK" in out
     assert "linux/arm64/v8" in out
 
