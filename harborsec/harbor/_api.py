@@ -11,15 +11,21 @@ from __future__ import annotations
 import itertools
 import urllib.parse
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 import cattrs
 import httpx
+
+from harborsec.errors import MalformedResponseError
+
+T = TypeVar("T")
 
 __all__ = [
     "API_PREFIX",
     "BY_NAME",
     "api_url",
     "make_harbor_converter",
+    "structure",
     "project_segment",
     "repository_segment",
 ]
@@ -95,3 +101,22 @@ def make_harbor_converter(*, strict: bool = False) -> cattrs.Converter:
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
     return converter
+
+
+_CONVERTER = make_harbor_converter()
+
+
+def structure(data: Any, cls: type[T], what: str, converter: cattrs.Converter | None = None) -> T:
+    """Read Harbor JSON into a model, turning any mismatch into `MalformedResponseError`.
+
+    Args:
+        data: The parsed JSON.
+        cls: The model class.
+        what: What it is, for the message ("project", "scanner registration"...).
+        converter: Another converter (tests pass a strict one).
+    """
+    try:
+        result: T = (converter or _CONVERTER).structure(data, cls)
+    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+        raise MalformedResponseError(f"unexpected {what} from Harbor: {exc}") from None
+    return result

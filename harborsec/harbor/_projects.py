@@ -42,11 +42,15 @@ from harborsec._core._http import NOT_GIVEN, NotGiven, json_body, raise_for_stat
 from harborsec._core._paging import MAX_PAGE_SIZE, Page, harbor_page, merge_params
 from harborsec.errors import (
     InvalidPolicyError,
-    MalformedResponseError,
     NotFoundError,
     UnauthorizedError,
 )
-from harborsec.harbor._api import BY_NAME, api_url, make_harbor_converter, project_segment
+from harborsec.harbor._api import (
+    BY_NAME,
+    api_url,
+    project_segment,
+    structure,
+)
 
 if TYPE_CHECKING:
     from harborsec._client import AsyncRegistry, Registry
@@ -482,16 +486,6 @@ class _WirePermission:
     action: str
 
 
-_CONVERTER = make_harbor_converter()
-
-
-def _structure(data: Any, cls: type[Any], converter: cattrs.Converter | None, what: str) -> Any:
-    try:
-        return (converter or _CONVERTER).structure(data, cls)
-    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
-        raise MalformedResponseError(f"unexpected {what} from Harbor: {exc}") from None
-
-
 def _to_allowlist(wire: _WireAllowlist | None) -> CveAllowlist:
     if wire is None:
         return CveAllowlist()
@@ -514,7 +508,7 @@ def parse_allowlist(data: Any, *, converter: cattrs.Converter | None = None) -> 
     Raises:
         MalformedResponseError: The object does not have the expected shape.
     """
-    return _to_allowlist(_structure(data, _WireAllowlist, converter, "CVE allowlist"))
+    return _to_allowlist(structure(data, _WireAllowlist, "CVE allowlist", converter))
 
 
 def parse_project(data: Any, *, converter: cattrs.Converter | None = None) -> ProjectInfo:
@@ -527,7 +521,7 @@ def parse_project(data: Any, *, converter: cattrs.Converter | None = None) -> Pr
     Raises:
         MalformedResponseError: The object does not have the expected shape.
     """
-    wire: _WireProject = _structure(data, _WireProject, converter, "project")
+    wire: _WireProject = structure(data, _WireProject, "project", converter)
     metadata = dict(wire.metadata or {})
     return ProjectInfo(
         project_id=wire.project_id,
@@ -866,8 +860,8 @@ def whoami(
             method=exc.method,
             url=exc.url,
         ) from None
-    wire: list[_WirePermission] = _structure(
-        json_body(response), list[_WirePermission], None, "permission list"
+    wire: list[_WirePermission] = structure(
+        json_body(response), list[_WirePermission], "permission list"
     )
     permissions = tuple(dict.fromkeys(Permission(p.resource, p.action) for p in wire))
     robot = username is not None and username.startswith(robot_prefix)

@@ -45,7 +45,12 @@ from harborsec._core._driver import Op
 from harborsec._core._http import json_body, raise_for_status
 from harborsec._core._paging import MAX_PAGE_SIZE, harbor_page
 from harborsec.errors import InvalidPolicyError, MalformedResponseError, NotFoundError
-from harborsec.harbor._api import BY_NAME, api_url, make_harbor_converter, project_segment
+from harborsec.harbor._api import (
+    BY_NAME,
+    api_url,
+    project_segment,
+    structure,
+)
 
 if TYPE_CHECKING:
     from harborsec._client import AsyncRegistry, Registry
@@ -435,16 +440,6 @@ class _WireStats:
     trigger: str | None = None
 
 
-_CONVERTER = make_harbor_converter()
-
-
-def _structure(data: Any, cls: type[Any], converter: cattrs.Converter | None, what: str) -> Any:
-    try:
-        return (converter or _CONVERTER).structure(data, cls)
-    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
-        raise MalformedResponseError(f"unexpected {what} from Harbor: {exc}") from None
-
-
 def parse_scanner(data: Any, *, converter: cattrs.Converter | None = None) -> Scanner:
     """Read a `ScannerRegistration` JSON object.
 
@@ -455,7 +450,7 @@ def parse_scanner(data: Any, *, converter: cattrs.Converter | None = None) -> Sc
     Raises:
         MalformedResponseError: The object does not have the expected shape.
     """
-    wire: _WireScanner = _structure(data, _WireScanner, converter, "scanner registration")
+    wire: _WireScanner = structure(data, _WireScanner, "scanner registration", converter)
     try:
         auth = ScannerAuth.parse(wire.auth or "")
     except InvalidPolicyError as exc:
@@ -492,7 +487,7 @@ def parse_metadata(data: Any, *, converter: cattrs.Converter | None = None) -> S
     Raises:
         MalformedResponseError: The object does not have the expected shape.
     """
-    wire: _WireMetadata = _structure(data, _WireMetadata, converter, "scanner metadata")
+    wire: _WireMetadata = structure(data, _WireMetadata, "scanner metadata", converter)
     info = wire.scanner or _WireScannerInfo()
     return ScannerMetadata(
         name=info.name,
@@ -518,7 +513,7 @@ def parse_schedule(data: Any, *, converter: cattrs.Converter | None = None) -> S
     """
     if data is None:
         return None
-    wire: _WireSchedule = _structure(data, _WireSchedule, converter, "schedule")
+    wire: _WireSchedule = structure(data, _WireSchedule, "schedule", converter)
     if wire.schedule is None or not wire.schedule.type:
         return None
     try:
@@ -538,7 +533,7 @@ def parse_metrics(data: Any, *, converter: cattrs.Converter | None = None) -> Sc
     Raises:
         MalformedResponseError: The object does not have the expected shape.
     """
-    wire: _WireStats = _structure(data or {}, _WireStats, converter, "scan-all metrics")
+    wire: _WireStats = structure(data or {}, _WireStats, "scan-all metrics", converter)
     return ScanAllMetrics(
         total=wire.total or 0,
         completed=wire.completed or 0,
