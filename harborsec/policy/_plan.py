@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import httpx
@@ -48,13 +48,14 @@ from harborsec.harbor._scanners import (
     scanner_candidates,
     set_project_scanner,
 )
-from harborsec.policy._policy import Policy, PolicyAllowlist
+from harborsec.policy._policy import CONFIG_FIELDS, Policy, PolicyAllowlist
 
 if TYPE_CHECKING:
-    from harborsec._client import AsyncRegistry, Registry
+    from harborsec._client import AsyncRegistry, Registry, _RegistryBase  # noqa: F401
+
+R = TypeVar("R", bound="_RegistryBase")
 
 __all__ = [
-    "CONFIG_FIELDS",
     "AsyncPlan",
     "Change",
     "ChangeKind",
@@ -66,16 +67,6 @@ __all__ = [
     "read_state",
 ]
 
-CONFIG_FIELDS = (
-    "public",
-    "auto_scan",
-    "auto_sbom_generation",
-    "prevent_vulnerable",
-    "severity",
-    "cosign_required",
-    "notation_required",
-)
-"""The `Policy` fields that are project configuration (`ProjectConfig` fields of the same name)."""
 
 _ITEMS = "allowlist.items"
 _EXPIRY = "allowlist.expires_at"
@@ -419,15 +410,11 @@ def _render(changes: Sequence[Change]) -> str:
     return "\n".join(str(change) for change in changes)
 
 
-class Plan:
-    """The changes that would make a project match a policy; `apply()` makes them.
-
-    Get one with `policy.plan(project)` or `project.plan(policy)`. Planning changed nothing;
-    applying makes exactly these changes (plan again to check: the new plan is empty).
-    """
+class _PlanBase(Generic[R]):
+    """What a plan is, apart from how it is applied."""
 
     def __init__(
-        self, registry: Registry, project: str, policy: Policy, changes: Iterable[Change]
+        self, registry: R, project: str, policy: Policy, changes: Iterable[Change]
     ) -> None:
         self._registry = registry
         self.project = project
@@ -458,6 +445,17 @@ class Plan:
         """
         return _render(self.changes)
 
+    def _apply_op(self) -> Op[None]:
+        return apply_op(self._registry.url, self.project, self.policy, self.changes)
+
+
+class Plan(_PlanBase["Registry"]):
+    """The changes that would make a project match a policy; `apply()` makes them.
+
+    Get one with `policy.plan(project)` or `project.plan(policy)`. Planning changed nothing;
+    applying makes exactly these changes (plan again to check: the new plan is empty).
+    """
+
     def apply(self) -> None:
         """Make the changes.
 
@@ -465,42 +463,16 @@ class Plan:
             APIError: Harbor refused a change; the changes before it were made (plan again to
                 see what is left).
         """
-        self._registry._run(apply_op(self._registry.url, self.project, self.policy, self.changes))
+        self._registry._run(self._apply_op())
 
 
-class AsyncPlan:
+class AsyncPlan(_PlanBase["AsyncRegistry"]):
     """The changes that would make a project match a policy; `await apply()` makes them.
 
     Get one with `await project.plan(policy)` or `await policy.aplan(project)`.
     """
 
-    def __init__(
-        self, registry: AsyncRegistry, project: str, policy: Policy, changes: Iterable[Change]
-    ) -> None:
-        self._registry = registry
-        self.project = project
-        """The project's name."""
-        self.policy = policy
-        """The policy this plan was made from."""
-        self.changes = tuple(changes)
-        """The changes, in the order `apply()` makes them."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(project={self.project!r}, changes={len(self.changes)})"
-
-    @property
-    def empty(self) -> bool:
-        """Whether the project already matches the policy."""
-        return not self.changes
-
-    @same_doc(Plan.diff)
-    def diff(self) -> str:
-        """Same as [`Plan.diff`][harborsec.Plan.diff]."""
-        return _render(self.changes)
-
     @same_doc(Plan.apply)
     async def apply(self) -> None:
         """Async form of [`Plan.apply`][harborsec.Plan.apply]."""
-        await self._registry._run(
-            apply_op(self._registry.url, self.project, self.policy, self.changes)
-        )
+        await self._registry._run(self._apply_op())

@@ -61,7 +61,7 @@ Doublestar cannot say "digits only", so pre-releases such as `1.2.3-rc.1` match 
 branch names, `v1.2` and commit tags do not.
 """
 
-_CONFIG_KEYS = (
+CONFIG_FIELDS = (
     "public",
     "auto_scan",
     "auto_sbom_generation",
@@ -70,8 +70,9 @@ _CONFIG_KEYS = (
     "cosign_required",
     "notation_required",
 )
-_BOOL_KEYS = tuple(k for k in _CONFIG_KEYS if k != "severity")
-_TOP_KEYS = (*_CONFIG_KEYS, "allowlist", "immutability", "scanner")
+"""The `Policy` fields that are project configuration (`ProjectConfig` fields of the same name)."""
+_BOOL_KEYS = tuple(k for k in CONFIG_FIELDS if k != "severity")
+_TOP_KEYS = (*CONFIG_FIELDS, "allowlist", "immutability", "scanner")
 _ALLOWLIST_KEYS = ("use_project_list", "expires_at", "items")
 _RULE_KEYS = ("repositories", "tags", "exclude_repositories", "exclude_tags", "disabled")
 _RULE_FLAGS = ("exclude_repositories", "exclude_tags", "disabled")
@@ -240,7 +241,9 @@ def _bare_message(exc: InvalidPolicyError) -> str:
 
 
 def _check_scanner(value: object, path: KeyPath, where: Where) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
+    if value is not None and (
+        not isinstance(value, str) or not value.strip() or not value.isprintable()
+    ):
         _fail(where, path, f"expected a scanner name or uuid, got {_kind(value)} ({value!r})")
 
 

@@ -311,6 +311,7 @@ def test_yaml_date_expiry_means_midnight_utc():
 
 
 def test_yaml_scanner_must_be_a_non_empty_string():
+    assert error('scanner: "tri\\x85vy"\n').location == "p.yaml:1 scanner"  # a line break
     assert error("scanner: ''\n").location == "p.yaml:1 scanner"
     assert error("scanner: 12\n").location == "p.yaml:1 scanner"
 
@@ -486,7 +487,7 @@ policies = st.builds(
     ),
     scanner=st.none()
     | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1).filter(
-        str.strip
+        lambda text: text.strip() and text.isprintable()
     ),
 )
 
