@@ -23,21 +23,25 @@ They raise AssertionError naming the operation (or definition) and every mismatc
 from __future__ import annotations
 
 import functools
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema  # type: ignore[import-untyped]
 import yaml
 
 __all__ = [
     "API_BASE_PATH",
     "SPEC_PATH",
+    "SpecCheckedTransport",
     "documented_statuses",
     "load_spec",
     "request_body_schema",
     "response_schema",
+    "template_for",
     "validate_definition",
     "validate_request_body",
     "validate_response",
@@ -260,3 +264,99 @@ def validate_request_body(
             raise AssertionError(f"{what}: the body is required")
         return
     _check(schema, json_body, what)
+
+
+def template_for(method: str, raw_path: str) -> str | None:
+    """The spec path template a concrete `/api/v2.0/...` path (still percent-encoded) matches.
+
+    Literal segments win over `{parameters}` (so `/scanners/ping` is not `/scanners/{id}`); paths
+    outside `/api/v2.0`, and those the spec does not list for `method`, give None.
+    """
+    path = raw_path.split("?", 1)[0]
+    if not path.startswith(API_BASE_PATH + "/"):
+        return None
+    segments = path.removeprefix(API_BASE_PATH).strip("/").split("/")
+    best: tuple[int, str] | None = None
+    for template, item in load_spec()["paths"].items():
+        if method.lower() not in item:
+            continue
+        parts = template.strip("/").split("/")
+        if len(parts) != len(segments):
+            continue
+        literal = 0
+        for part, segment in zip(parts, segments):
+            if part.startswith("{") and part.endswith("}"):
+                if not segment:
+                    break
+            elif part != segment:
+                break
+            else:
+                literal += 1
+        else:
+            if best is None or literal > best[0]:
+                best = (literal, template)
+    return best[1] if best else None
+
+
+class SpecCheckedTransport(httpx.MockTransport):
+    """An in-process transport that checks every exchange against the spec; keeps the requests.
+
+    For each `/api/v2.0` request: no cookie is sent (harbor-pitfalls #2), the JSON body
+    validates against the operation's body schema, `page_size` is at most 100 (pitfall #4), and
+    the answer validates against the documented response (or the `Errors` definition for the
+    statuses Harbor answers without documenting them).
+
+    Args:
+        handle: The server, such as `HarborEmulator().handle`.
+        require_documented: Fail on an `/api/v2.0` request the spec does not describe.
+        check_answer: Called with the template and the JSON of every successful GET, to parse
+            it further (for example with a strict converter).
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[httpx.Request], httpx.Response],
+        *,
+        require_documented: bool = False,
+        check_answer: Callable[[str, Any], None] | None = None,
+    ) -> None:
+        self.seen: list[httpx.Request] = []
+        self.answers: list[httpx.Response] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            self.seen.append(request)
+            assert "cookie" not in request.headers, "a cookie was sent (harbor-pitfalls #2)"
+            raw_path = request.url.raw_path.decode()
+            template = template_for(request.method, raw_path)
+            if template is None:
+                assert not (require_documented and raw_path.startswith(API_BASE_PATH)), (
+                    f"{request.method} {raw_path} is not described by the spec"
+                )
+                response = handle(request)
+                self.answers.append(response)
+                return response
+            if request.content:
+                body = json.loads(request.content)
+                validate_request_body(request.method, API_BASE_PATH + template, body)
+            if "page_size" in request.url.params:
+                assert 1 <= int(request.url.params["page_size"]) <= 100  # pitfall #4
+            response = handle(request)
+            response.read()
+            answer = json.loads(response.content) if response.content.strip() else None
+            status = response.status_code
+            if answer is None and status == 200 and request.method == "GET":
+                pass  # go-swagger writes nothing for a nil payload (no schedule, no scanner)
+            elif status < 400 or str(status) in documented_statuses(request.method, template):
+                validate_response(request.method, API_BASE_PATH + template, status, answer)
+            else:
+                validate_definition("Errors", answer)
+            if check_answer is not None and status == 200 and request.method == "GET":
+                check_answer(template, answer)
+            self.answers.append(response)
+            return response
+
+        super().__init__(handler)
+
+    def writes(self) -> list[httpx.Request]:
+        """The requests that were not GET or HEAD."""
+        return [r for r in self.seen if r.method not in ("GET", "HEAD")]

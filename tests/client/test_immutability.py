@@ -10,7 +10,6 @@ exercised against the emulator, which behaves like Harbor there.
 from __future__ import annotations
 
 import inspect
-import json
 import re
 from typing import Any
 
@@ -36,57 +35,19 @@ from harborsec.harbor._immutability import (
 )
 from harborsec.oci import OCI_MANIFEST, ImageManifest
 from harborsec.testing import HarborEmulator
-from tests._spec import (
-    documented_statuses,
-    validate_definition,
-    validate_request_body,
-    validate_response,
-)
+from tests._spec import SpecCheckedTransport
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
 RULES = "/projects/{project_name_or_id}/immutabletagrules"
 RULE = "/projects/{project_name_or_id}/immutabletagrules/{immutable_rule_id}"
-_TEMPLATES = [
-    (re.compile(r"/api/v2\.0/projects/[^/]+/immutabletagrules"), RULES),
-    (re.compile(r"/api/v2\.0/projects/[^/]+/immutabletagrules/[^/]+"), RULE),
-]
 
 
-def spec_path(path: str) -> str | None:
-    for pattern, template in _TEMPLATES:
-        if pattern.fullmatch(path):
-            return template
-    return None
-
-
-class Checked(httpx.MockTransport):
-    """The emulator's transport, checking rule exchanges against the spec; keeps requests."""
+class Checked(SpecCheckedTransport):
+    """The emulator, every exchange checked against the spec."""
 
     def __init__(self, emulator: HarborEmulator) -> None:
-        self.seen: list[httpx.Request] = []
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            self.seen.append(request)
-            assert "cookie" not in request.headers
-            template = spec_path(request.url.raw_path.decode().split("?")[0])
-            if template is not None:
-                body = json.loads(request.content) if request.content else None
-                validate_request_body(request.method, template, body)
-                if request.method == "GET":
-                    assert int(request.url.params["page_size"]) <= 100  # pitfall #4
-            response = emulator.handle(request)
-            if template is not None:
-                response.read()
-                answer = json.loads(response.content) if response.content else None
-                status = response.status_code
-                if str(status) in documented_statuses(request.method, template) or status < 400:
-                    validate_response(request.method, template, status, answer)
-                else:  # Harbor answers more statuses than its spec lists (409 here)
-                    validate_definition("Errors", answer)
-            return response
-
-        super().__init__(handler)
+        super().__init__(emulator.handle)
 
     def rule_writes(self) -> list[httpx.Request]:
         return [

@@ -35,7 +35,7 @@ from harborsec.harbor._projects import (
 from harborsec.harbor._scanners import get_project_scanner, register_scanner
 from harborsec.policy import AsyncPlan, ChangeKind, Plan, Policy, PolicyAllowlist
 from harborsec.testing import HarborEmulator
-from tests._spec import validate_request_body, validate_response
+from tests._spec import SpecCheckedTransport
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
@@ -43,58 +43,12 @@ UTC = timezone.utc
 PROJECT = "team"
 ROOT = Path(__file__).resolve().parents[2]
 
-_TEMPLATES = [
-    (re.compile(r"/api/v2\.0/projects"), "/projects"),
-    (re.compile(r"/api/v2\.0/projects/[^/]+"), "/projects/{project_name_or_id}"),
-    (
-        re.compile(r"/api/v2\.0/projects/[^/]+/immutabletagrules"),
-        "/projects/{project_name_or_id}/immutabletagrules",
-    ),
-    (
-        re.compile(r"/api/v2\.0/projects/[^/]+/immutabletagrules/\d+"),
-        "/projects/{project_name_or_id}/immutabletagrules/{immutable_rule_id}",
-    ),
-    (re.compile(r"/api/v2\.0/projects/[^/]+/scanner"), "/projects/{project_name_or_id}/scanner"),
-    (
-        re.compile(r"/api/v2\.0/projects/[^/]+/scanner/candidates"),
-        "/projects/{project_name_or_id}/scanner/candidates",
-    ),
-    (re.compile(r"/api/v2\.0/scanners"), "/scanners"),
-    (re.compile(r"/api/v2\.0/scanners/[^/]+"), "/scanners/{registration_id}"),
-    (re.compile(r"/api/v2\.0/system/CVEAllowlist"), "/system/CVEAllowlist"),
-]
 
-
-def spec_path(path: str) -> str | None:
-    for pattern, template in _TEMPLATES:
-        if pattern.fullmatch(path):
-            return template
-    return None
-
-
-class Checked(httpx.MockTransport):
-    """The emulator's transport, checking every exchange against the spec; keeps requests."""
+class Checked(SpecCheckedTransport):
+    """The emulator, every exchange checked against the spec (and described by it)."""
 
     def __init__(self, emulator: HarborEmulator) -> None:
-        self.seen: list[httpx.Request] = []
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            self.seen.append(request)
-            assert "cookie" not in request.headers  # harbor-pitfalls #2: never send sid back
-            template = spec_path(request.url.raw_path.decode().split("?")[0])
-            assert template is not None, f"no spec template for {request.url.path}"
-            body = json.loads(request.content) if request.content else None
-            validate_request_body(request.method, template, body)
-            response = emulator.handle(request)
-            response.read()
-            answer = json.loads(response.content) if response.content else None
-            validate_response(request.method, template, response.status_code, answer)
-            return response
-
-        super().__init__(handler)
-
-    def writes(self) -> list[httpx.Request]:
-        return [r for r in self.seen if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+        super().__init__(emulator.handle, require_documented=True)
 
 
 async def call(value: Any) -> Any:

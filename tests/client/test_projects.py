@@ -14,7 +14,6 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 import pytest
 
 from harborsec import AsyncRegistry, Registry
@@ -41,56 +40,19 @@ from harborsec.harbor._projects import (
     parse_project,
 )
 from harborsec.testing import HarborEmulator
-from tests._spec import validate_request_body, validate_response
+from tests._spec import SpecCheckedTransport
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
 UTC = timezone.utc
 STRICT = make_harbor_converter(strict=True)
 
-_TEMPLATES = [
-    (re.compile(r"/api/v2\.0/projects"), "/projects"),
-    (re.compile(r"/api/v2\.0/projects/[^/]+"), "/projects/{project_name_or_id}"),
-    (re.compile(r"/api/v2\.0/system/CVEAllowlist"), "/system/CVEAllowlist"),
-    (re.compile(r"/api/v2\.0/users/current/permissions"), "/users/current/permissions"),
-]
 
-
-def spec_path(path: str) -> str | None:
-    for pattern, template in _TEMPLATES:
-        if pattern.fullmatch(path):
-            return template
-    return None
-
-
-class Checked(httpx.MockTransport):
-    """The emulator's transport, checking every exchange against the spec; keeps requests."""
+class Checked(SpecCheckedTransport):
+    """The emulator, every exchange checked against the spec, project answers parsed strictly."""
 
     def __init__(self, emulator: HarborEmulator) -> None:
-        self.seen: list[httpx.Request] = []
-        self.answers: list[httpx.Response] = []
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            self.seen.append(request)
-            assert "cookie" not in request.headers  # harbor-pitfalls #2: never send sid back
-            template = spec_path(request.url.raw_path.decode().split("?")[0])
-            if template is not None:
-                body = json.loads(request.content) if request.content else None
-                validate_request_body(request.method, template, body)
-            response = emulator.handle(request)
-            if template is not None and request.method != "HEAD":
-                response.read()
-                answer = json.loads(response.content) if response.content else None
-                validate_response(request.method, template, response.status_code, answer)
-                if response.status_code == 200 and request.method == "GET":
-                    strict_parse(template, answer)
-            self.answers.append(response)
-            return response
-
-        super().__init__(handler)
-
-    def writes(self) -> list[httpx.Request]:
-        return [r for r in self.seen if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+        super().__init__(emulator.handle, check_answer=strict_parse)
 
 
 def strict_parse(template: str, answer: Any) -> None:

@@ -9,7 +9,6 @@ a status the spec does not list must be Harbor's error body), every page size st
 from __future__ import annotations
 
 import inspect
-import json
 import re
 from typing import Any
 
@@ -44,28 +43,13 @@ from harborsec.harbor._scanners import (
     parse_schedule,
 )
 from harborsec.testing import HarborEmulator
-from tests._spec import (
-    documented_statuses,
-    validate_definition,
-    validate_request_body,
-    validate_response,
-)
+from tests._spec import SpecCheckedTransport
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
 STRICT = make_harbor_converter(strict=True)
-_TEMPLATES = [
-    (r"/scanners", "/scanners"),
-    (r"/scanners/ping", "/scanners/ping"),
-    (r"/scanners/[^/]+", "/scanners/{registration_id}"),
-    (r"/scanners/[^/]+/metadata", "/scanners/{registration_id}/metadata"),
-    (r"/projects/[^/]+/scanner", "/projects/{project_name_or_id}/scanner"),
-    (r"/projects/[^/]+/scanner/candidates", "/projects/{project_name_or_id}/scanner/candidates"),
-    (r"/system/scanAll/schedule", "/system/scanAll/schedule"),
-    (r"/system/scanAll/stop", "/system/scanAll/stop"),
-    (r"/scans/all/metrics", "/scans/all/metrics"),
-    (r"/scans/schedule/metrics", "/scans/schedule/metrics"),
-]
+
+
 _PARSERS = {
     "/scanners": lambda body: [parse_scanner(item, converter=STRICT) for item in body],
     "/scanners/{registration_id}": lambda body: parse_scanner(body, converter=STRICT),
@@ -80,52 +64,17 @@ _PARSERS = {
 }
 
 
-def spec_path(raw_path: str) -> str | None:
-    path = raw_path.removeprefix("/api/v2.0")
-    for pattern, template in _TEMPLATES:  # the first match wins: /scanners/ping is not an id
-        if re.fullmatch(pattern, path):
-            return template
-    return None
+def strict_parse(template: str, answer: Any) -> None:
+    parse = _PARSERS.get(template)
+    if parse is not None and answer is not None:
+        parse(answer)
 
 
-class Checked(httpx.MockTransport):
-    """The emulator's transport, checking these endpoints against the spec; keeps requests."""
+class Checked(SpecCheckedTransport):
+    """The emulator, every exchange checked against the spec, answers parsed strictly."""
 
     def __init__(self, emulator: HarborEmulator) -> None:
-        self.seen: list[httpx.Request] = []
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            self.seen.append(request)
-            assert "cookie" not in request.headers
-            template = spec_path(request.url.raw_path.decode().split("?")[0])
-            if template is not None:
-                body = json.loads(request.content) if request.content else None
-                validate_request_body(request.method, template, body)
-                if "page_size" in request.url.params:
-                    assert int(request.url.params["page_size"]) <= 100
-            response = emulator.handle(request)
-            if template is not None:
-                response.read()
-                self._check_answer(request, template, response)
-            return response
-
-        super().__init__(handler)
-
-    @staticmethod
-    def _check_answer(request: httpx.Request, template: str, response: httpx.Response) -> None:
-        answer = json.loads(response.content) if response.content else None
-        status = response.status_code
-        if status >= 400 and str(status) not in documented_statuses(request.method, template):
-            validate_definition("Errors", answer)  # Harbor answers more than its spec lists
-            return
-        if answer is None and status == 200 and request.method == "GET":
-            return  # go-swagger writes nothing for a nil payload (no schedule, no scanner)
-        validate_response(request.method, template, status, answer)
-        if status == 200 and request.method == "GET" and template in _PARSERS:
-            _PARSERS[template](answer)
-
-    def writes(self) -> list[httpx.Request]:
-        return [r for r in self.seen if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+        super().__init__(emulator.handle, check_answer=strict_parse)
 
 
 async def call(value: Any) -> Any:
