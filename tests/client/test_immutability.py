@@ -9,7 +9,6 @@ exercised against the emulator, which behaves like Harbor there.
 
 from __future__ import annotations
 
-import inspect
 import re
 from typing import Any
 
@@ -36,6 +35,7 @@ from harborsec.harbor._immutability import (
 from harborsec.oci import OCI_MANIFEST, ImageManifest
 from harborsec.testing import HarborEmulator
 from tests._spec import SpecCheckedTransport
+from tests.client._both import call, close
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
@@ -55,17 +55,6 @@ class Checked(SpecCheckedTransport):
             for r in self.seen
             if r.method in ("POST", "PUT", "DELETE") and "immutabletagrules" in r.url.path
         ]
-
-
-async def call(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-async def close(registry: Any) -> None:
-    if isinstance(registry, AsyncRegistry):
-        await registry.aclose()
-    else:
-        registry.close()
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from harborsec.harbor._scanners import get_project_scanner, register_scanner
 from harborsec.policy import AsyncPlan, ChangeKind, Plan, Policy, PolicyAllowlist
 from harborsec.testing import HarborEmulator
 from tests._spec import SpecCheckedTransport
+from tests.client._both import call
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
@@ -49,11 +50,6 @@ class Checked(SpecCheckedTransport):
 
     def __init__(self, emulator: HarborEmulator) -> None:
         super().__init__(emulator.handle, require_documented=True)
-
-
-async def call(value: Any) -> Any:
-    """The value, awaited if the async client returned an awaitable."""
-    return await value if inspect.isawaitable(value) else value
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ converter, so an emulator field the spec does not declare fails here too.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -41,6 +40,7 @@ from harborsec.harbor._projects import (
 )
 from harborsec.testing import HarborEmulator
 from tests._spec import SpecCheckedTransport
+from tests.client._both import call, close
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
@@ -65,11 +65,6 @@ def strict_parse(template: str, answer: Any) -> None:
         parse_allowlist(answer, converter=STRICT)
 
 
-async def call(value: Any) -> Any:
-    """The value, awaited if the async client returned an awaitable."""
-    return await value if inspect.isawaitable(value) else value
-
-
 @pytest.fixture
 def emulator() -> HarborEmulator:
     return HarborEmulator()
@@ -90,13 +85,6 @@ async def client(request, emulator):
 def connect(emulator: HarborEmulator, like: Any, auth: Any) -> Any:
     cls = AsyncRegistry if isinstance(like, AsyncRegistry) else Registry
     return cls(URL, auth=auth, transport=Checked(emulator))
-
-
-async def close(registry: Any) -> None:
-    if isinstance(registry, AsyncRegistry):
-        await registry.aclose()
-    else:
-        registry.close()
 
 
 async def create(client, name: str, **options: Any) -> Any:

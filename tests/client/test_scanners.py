@@ -44,6 +44,7 @@ from harborsec.harbor._scanners import (
 )
 from harborsec.testing import HarborEmulator
 from tests._spec import SpecCheckedTransport
+from tests.client._both import call, close
 
 URL = "https://harbor.test"
 ADMIN = ("admin", "Harbor12345")
@@ -75,17 +76,6 @@ class Checked(SpecCheckedTransport):
 
     def __init__(self, emulator: HarborEmulator) -> None:
         super().__init__(emulator.handle, check_answer=strict_parse)
-
-
-async def call(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-async def close(registry: Any) -> None:
-    if isinstance(registry, AsyncRegistry):
-        await registry.aclose()
-    else:
-        registry.close()
 
 
 @pytest.fixture
