@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TypeVar
 
 import attrs
@@ -30,7 +30,7 @@ import httpx
 from harborsec._core._http import NOT_GIVEN, NotGiven, new_request_id, transport_error
 from harborsec._core._retry import RetryPolicy, decide
 
-__all__ = ["STREAM", "Op", "Send", "Sleep", "plan", "run_async", "run_sync"]
+__all__ = ["STREAM", "AsyncSend", "Op", "Send", "Sleep", "plan", "run_async", "run_sync"]
 
 T = TypeVar("T")
 
@@ -89,9 +89,12 @@ def plan(
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
     while True:
-        request.headers.setdefault("X-Request-Id", request_id)
+        present = set(request.headers.keys())  # lower-cased; one pass over the headers
+        if "x-request-id" not in present:
+            request.headers["X-Request-Id"] = request_id
         for name, value in (headers or {}).items():
-            request.headers.setdefault(name, value)
+            if name.lower() not in present:
+                request.headers[name] = value
         if not isinstance(timeout, NotGiven):
             request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         attempt = 0
@@ -141,14 +144,19 @@ def run_sync(
         return stop.value  # type: ignore[no-any-return]
 
 
+AsyncSend = Callable[[httpx.Request, bool], Awaitable[httpx.Response]]
+"""Sends one request (`stream` or not) and returns the response."""
+
+
 async def run_async(
     client: httpx.AsyncClient,
     op: Op[T],
     *,
     policy: RetryPolicy,
     timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
+    send: AsyncSend | None = None,
 ) -> T:
-    """Run an operation with an asynchronous httpx client."""
+    """Run an operation with an asynchronous httpx client (or `send`, which stands for it)."""
     steps = plan(op, policy=policy, timeout=timeout, headers=client.headers)
     outcome: Outcome = None
     try:
@@ -159,7 +167,10 @@ async def run_async(
                 outcome = None
                 continue
             try:
-                outcome = await client.send(step.request, stream=step.stream)
+                if send is None:
+                    outcome = await client.send(step.request, stream=step.stream)
+                else:
+                    outcome = await send(step.request, step.stream)
                 if not step.stream or outcome.is_error:
                     await outcome.aread()
             except httpx.HTTPError as exc:

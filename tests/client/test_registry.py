@@ -266,3 +266,33 @@ def test_harbor_env_credentials_never_go_to_another_registry(monkeypatch, tmp_pa
                 harborsec.resolve_digest(reference, insecure=True)
         monkeypatch.setenv("HARBOR_URL", url)
         assert harborsec.resolve_digest(reference, insecure=True) == digest
+
+
+async def test_async_direct_path_follows_redirects_without_leaking_credentials():
+    # GETs skip httpx's client layer; a redirect sends them back through it, which drops the
+    # Authorization header on the way to another host (blob storage).
+    data = b"blob bytes"
+    digest = compute_digest(data)
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.headers.get("Authorization")))
+        if request.url.host != "harbor.test":
+            return httpx.Response(200, content=data)
+        if "Authorization" not in request.headers:
+            return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="registry"'})
+        return httpx.Response(307, headers={"Location": "https://storage.test/b?sig=1"})
+
+    transport = httpx.MockTransport(handler)
+    async with harborsec.AsyncRegistry(URL, auth=ADMIN, transport=transport) as registry:
+        assert registry._direct
+        assert await registry.get_blob("library/app", digest) == data
+    assert ("storage.test", None) in seen
+    assert any(host == "harbor.test" and auth for host, auth in seen)  # credentials were in use
+
+
+async def test_async_direct_path_is_off_with_proxies(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    async with harborsec.AsyncRegistry(URL, auth=None, transport=HarborEmulator().transport()) as r:
+        assert not r._direct
+        assert await r.ping()
