@@ -9,7 +9,6 @@ exercised against the emulator, which behaves like Harbor there.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import attrs
@@ -34,6 +33,7 @@ from harborsec.harbor._immutability import (
 )
 from harborsec.oci import OCI_MANIFEST, ImageManifest
 from harborsec.testing import HarborEmulator
+from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
 from tests.client._both import call, close
 
@@ -286,32 +286,9 @@ async def test_rules_in_shapes_the_sdk_does_not_write_can_be_listed_and_deleted(
 
 # -- the guide's examples run ----------------------------------------------------------------------
 
-GUIDE_NAMES = {
-    "ImmutabilityRule": "harborsec.harbor._immutability",
-    "doublestar_match": "harborsec.harbor._doublestar",
-}
-
 
 def test_the_guide_examples_run(monkeypatch, capsys):
-    import importlib
-    from pathlib import Path
-
-    import harborsec.harbor
-
-    for name, module in GUIDE_NAMES.items():  # until harborsec.harbor re-exports them
-        if not hasattr(harborsec.harbor, name):
-            monkeypatch.setattr(
-                harborsec.harbor,
-                name,
-                getattr(importlib.import_module(module), name),
-                raising=False,
-            )
-    page = Path(__file__).parents[2] / "docs" / "guides" / "immutability.md"
-    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
-    assert len(blocks) >= 7
-    namespace: dict[str, Any] = {}
-    for block in blocks:
-        exec(compile(block, "docs/guides/immutability.md", "exec"), namespace)
+    namespace = run_guide("guides/immutability.md", min_blocks=7)
     # what the page's comments claim
     release, not_dev = namespace["release"], namespace["not_dev"]
     assert release.matches("api/server", "v1.2.3") and not release.matches("api/server", "latest")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import inspect
 import json
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from harborsec.harbor._projects import (
 from harborsec.harbor._scanners import get_project_scanner, register_scanner
 from harborsec.policy import AsyncPlan, ChangeKind, Plan, Policy, PolicyAllowlist
 from harborsec.testing import HarborEmulator
+from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
 from tests.client._both import call
 
@@ -367,12 +367,7 @@ def test_plan_twins_have_the_same_api():
 
 def test_the_guide_runs(monkeypatch, capsys):
     """Every Python block of docs/guides/policy.md, in order, in one namespace."""
-    text = (ROOT / "docs" / "guides" / "policy.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    assert len(blocks) >= 6
-    namespace: dict[str, Any] = {}
-    for block in blocks:
-        exec(compile(block, "docs/guides/policy.md", "exec"), namespace)
+    namespace = run_guide("guides/policy.md", min_blocks=6)
     out = capsys.readouterr().out
     assert "team.yaml:4 allowlist.expire_at" in out
     assert "immutability[15]" in out

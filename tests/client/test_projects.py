@@ -9,7 +9,6 @@ converter, so an emulator field the spec does not declare fails here too.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -39,6 +38,7 @@ from harborsec.harbor._projects import (
     parse_project,
 )
 from harborsec.testing import HarborEmulator
+from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
 from tests.client._both import call, close
 
@@ -459,18 +459,8 @@ async def test_whoami_robot(client, emulator):
 
 @pytest.mark.parametrize("page", ["projects.md", "allowlists.md"])
 def test_guide_examples_run(page, capsys):
-    from pathlib import Path
 
-    import harborsec.harbor
-
-    if not hasattr(harborsec.harbor, "ProjectConfig"):
-        pytest.skip("harborsec.harbor does not re-export the project models yet")
-    text = (Path(__file__).parents[2] / "docs" / "guides" / page).read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    assert len(blocks) >= 4
-    namespace: dict[str, Any] = {}
-    for block in blocks:
-        exec(compile(block, f"docs/guides/{page}", "exec"), namespace)
+    namespace = run_guide(f"guides/{page}", min_blocks=4)
     # what the pages' comments claim
     if page == "projects.md":
         assert (namespace["me"].username, namespace["me"].robot) == ("admin", False)

@@ -9,7 +9,6 @@ a status the spec does not list must be Harbor's error body), every page size st
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Any
 
 import httpx
@@ -43,6 +42,7 @@ from harborsec.harbor._scanners import (
     parse_schedule,
 )
 from harborsec.testing import HarborEmulator
+from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
 from tests.client._both import call, close
 
@@ -441,33 +441,9 @@ def test_async_twins_have_the_same_methods_signatures_and_docstrings(module, nam
 
 # -- the guide's examples run ----------------------------------------------------------------------
 
-GUIDE_NAMES = {
-    "ScannerAuth": "harborsec.harbor._scanners",
-    "ScheduleType": "harborsec.harbor._scanners",
-    "validate_cron": "harborsec.harbor._scanners",
-}
-
 
 def test_the_guide_examples_run(monkeypatch, capsys):
-    import importlib
-    from pathlib import Path
-
-    import harborsec.harbor
-
-    for name, module in GUIDE_NAMES.items():  # until harborsec.harbor re-exports them
-        if not hasattr(harborsec.harbor, name):
-            monkeypatch.setattr(
-                harborsec.harbor,
-                name,
-                getattr(importlib.import_module(module), name),
-                raising=False,
-            )
-    page = Path(__file__).parents[2] / "docs" / "guides" / "scanners.md"
-    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
-    assert len(blocks) >= 8
-    namespace: dict[str, Any] = {}
-    for block in blocks:
-        exec(compile(block, "docs/guides/scanners.md", "exec"), namespace)
+    namespace = run_guide("guides/scanners.md", min_blocks=8)
     # what the page's comments claim
     assert namespace["trivy"].is_default
     assert namespace["trivy"].capabilities == {"support_vulnerability": True, "support_sbom": True}
