@@ -27,6 +27,7 @@ __all__ = [
     "make_harbor_converter",
     "structure",
     "project_segment",
+    "project_target",
     "repository_segment",
 ]
 
@@ -42,6 +43,17 @@ def project_segment(name: str) -> str:
     if not name:
         raise ValueError("empty project name")
     return urllib.parse.quote(name, safe="")
+
+
+def project_target(project: Any, name: str | None = None) -> tuple[Any, str]:
+    """The client and project name a project namespace works on.
+
+    Namespaces such as `project.immutability` are built from a `Project`/`AsyncProject`, or
+    from `(registry, project_name)`.
+    """
+    if name is not None:
+        return project, name
+    return project._registry, str(project.name)
 
 
 def repository_segment(name: str) -> str:

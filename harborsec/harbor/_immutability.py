@@ -43,7 +43,7 @@ from harborsec._core._driver import Op
 from harborsec._core._http import raise_for_status, safe_url
 from harborsec._core._paging import MAX_PAGE_SIZE, harbor_page
 from harborsec.errors import InvalidPolicyError, MalformedResponseError, NotFoundError
-from harborsec.harbor._api import BY_NAME, api_url, project_segment
+from harborsec.harbor._api import BY_NAME, api_url, project_segment, project_target
 from harborsec.harbor._doublestar import doublestar_match, validate_pattern
 
 if TYPE_CHECKING:
@@ -492,13 +492,6 @@ def rule_is_immutable(base: httpx.URL, project: str, repository: str, tag: str) 
 # -- facades -------------------------------------------------------------------------------------
 
 
-def _registry_and_name(project: Any, name: str | None) -> tuple[Any, str]:
-    """Accept `(project)` or `(registry, project_name)`."""
-    if name is not None:
-        return project, name
-    return project._registry, str(project.name)
-
-
 class ImmutabilityRules:
     """The tag immutability rules of one project: `project.immutability`.
 
@@ -515,7 +508,7 @@ class ImmutabilityRules:
     """
 
     def __init__(self, project: Project | Registry, name: str | None = None) -> None:
-        registry, project_name = _registry_and_name(project, name)
+        registry, project_name = project_target(project, name)
         self._registry: Registry = registry
         self._project = project_name
 
@@ -600,7 +593,7 @@ class AsyncImmutabilityRules:
     """The tag immutability rules of one project (asynchronous): `project.immutability`."""
 
     def __init__(self, project: AsyncProject | AsyncRegistry, name: str | None = None) -> None:
-        registry, project_name = _registry_and_name(project, name)
+        registry, project_name = project_target(project, name)
         self._registry: AsyncRegistry = registry
         self._project = project_name
 

@@ -49,6 +49,7 @@ from harborsec.harbor._api import (
     BY_NAME,
     api_url,
     project_segment,
+    project_target,
     structure,
 )
 
@@ -1108,13 +1109,6 @@ class AsyncScanners:
         return await self._registry._run(scanner_metadata(self._registry.url, uuid))
 
 
-def _registry_and_name(project: Any, name: str | None) -> tuple[Any, str]:
-    """Accept `(project)` or `(registry, project_name)`."""
-    if name is not None:
-        return project, name
-    return project._registry, str(project.name)
-
-
 class ProjectScanner:
     """The scanner one project uses: `project.scanner`.
 
@@ -1131,7 +1125,7 @@ class ProjectScanner:
     """
 
     def __init__(self, project: Project | Registry, name: str | None = None) -> None:
-        registry, project_name = _registry_and_name(project, name)
+        registry, project_name = project_target(project, name)
         self._registry: Registry = registry
         self._project = project_name
 
@@ -1160,7 +1154,7 @@ class AsyncProjectScanner:
     """The scanner one project uses (asynchronous): `project.scanner`."""
 
     def __init__(self, project: AsyncProject | AsyncRegistry, name: str | None = None) -> None:
-        registry, project_name = _registry_and_name(project, name)
+        registry, project_name = project_target(project, name)
         self._registry: AsyncRegistry = registry
         self._project = project_name
 
