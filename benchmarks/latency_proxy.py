@@ -28,103 +28,133 @@ import sys
 
 __all__ = ["main", "serve"]
 
-_CHUNK = 1 << 16
+
+class _Upstream(asyncio.Protocol):
+    """The proxy's connection to the upstream: its answers go back to the client at once."""
+
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if not self.client.transport.is_closing():
+            self.client.transport.write(data)
+
+    def eof_received(self) -> bool:
+        client = self.client.transport
+        if not client.is_closing() and client.can_write_eof():
+            client.write_eof()
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client.transport.close()
+
+    # The upstream reads slower than the client sends: stop reading the client meanwhile.
+    def pause_writing(self) -> None:
+        self.client.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.client.transport.resume_reading()
 
 
-async def _forward(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    *,
-    delay: float,
-    not_before: float,
-) -> None:
-    """Copy `reader` to `writer`, each chunk `delay` seconds after it arrived.
+class _Client(asyncio.Protocol):
+    """One client connection: what it sends reaches the upstream `delay` seconds later.
 
-    No chunk is sent before `not_before` + `delay` (the simulated handshake). Delayed chunks are
-    written by timer callbacks (no task per chunk), in arrival order; returns once the last one,
-    and the end of the stream, have been passed on.
+    Each chunk is passed on by a timer callback (a delay line: chunks are not serialised behind
+    each other's delays). Nothing is passed on before the connection is `delay` old (the
+    simulated handshake). Plain protocol callbacks, no streams and no task per chunk: the proxy's
+    own CPU time per request stays small next to the registry's and the client's.
     """
-    loop = asyncio.get_running_loop()
-    last_due = 0.0
 
-    def send(data: bytes) -> None:
-        if writer.is_closing():
+    def __init__(self, upstream: tuple[str, int], delay: float) -> None:
+        self.upstream_address = upstream
+        self.delay = delay
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport
+        self.upstream: _Upstream | None = None
+        self.not_before = 0.0
+        self.last_due = 0.0
+        self.waiting: list[bytes | None] = []  # due before the upstream connection was up
+        self.connecting: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.not_before = self.loop.time() + self.delay
+        self.connecting = self.loop.create_task(self._connect())  # a strong reference
+
+    async def _connect(self) -> None:
+        try:
+            _, upstream = await self.loop.create_connection(
+                lambda: _Upstream(self), *self.upstream_address
+            )
+        except OSError:
+            self.transport.close()
             return
-        with contextlib.suppress(OSError, RuntimeError):
-            if data:
-                writer.write(data)
-            elif writer.can_write_eof():
-                writer.write_eof()
+        self.upstream = upstream
+        for data in self.waiting:
+            self._pass_on(data)
+        self.waiting.clear()
+        if self.transport.is_closing():  # the client left while this connection was made
+            self.connection_lost(None)
 
-    try:
-        while True:
-            data = await reader.read(_CHUNK)
-            if delay > 0:
-                # Strictly increasing due times keep the chunks in order on the timer heap.
-                last_due = max(max(loop.time(), not_before) + delay, last_due + 1e-6)
-                loop.call_at(last_due, send, data)
-            else:
-                send(data)
-                if data:
-                    await writer.drain()
-            if not data:
-                break
-    except (ConnectionError, OSError):
-        pass
-    wait = last_due - loop.time()
-    if wait > 0:
-        await asyncio.sleep(wait)
-
-
-async def _handle(
-    client_reader: asyncio.StreamReader,
-    client_writer: asyncio.StreamWriter,
-    *,
-    upstream: tuple[str, int],
-    delay: float,
-) -> None:
-    loop = asyncio.get_running_loop()
-    accepted = loop.time()
-    try:
-        server_reader, server_writer = await asyncio.open_connection(*upstream)
-    except OSError:
-        client_writer.close()
-        return
-    try:
-        await asyncio.gather(
-            _forward(client_reader, server_writer, delay=delay, not_before=accepted + delay),
-            _forward(server_reader, client_writer, delay=0.0, not_before=accepted),
+    def _schedule(self, data: bytes | None) -> None:
+        # Strictly increasing due times keep the chunks in order on the timer heap.
+        self.last_due = max(
+            max(self.loop.time(), self.not_before) + self.delay, self.last_due + 1e-6
         )
-    finally:
-        for writer in (server_writer, client_writer):
-            writer.close()
-            with contextlib.suppress(OSError, ConnectionError):
-                await writer.wait_closed()
+        self.loop.call_at(self.last_due, self._pass_on, data)
+
+    def _pass_on(self, data: bytes | None) -> None:
+        """Send a chunk upstream (None: the client's end of stream)."""
+        upstream = self.upstream
+        if upstream is None:
+            self.waiting.append(data)
+            return
+        transport = upstream.transport
+        if transport is None or transport.is_closing():
+            return
+        if data is None:
+            if transport.can_write_eof():
+                transport.write_eof()
+        else:
+            transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        self._schedule(data)
+
+    def eof_received(self) -> bool:
+        self._schedule(None)
+        return True  # keep the connection open for the upstream's answers
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        upstream = self.upstream
+        if upstream is not None and upstream.transport is not None:
+            self.loop.call_at(self.last_due + 1e-6, upstream.transport.close)
+
+    # The client reads slower than the upstream answers: stop reading the upstream meanwhile.
+    def pause_writing(self) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.upstream is not None and self.upstream.transport is not None:
+            self.upstream.transport.resume_reading()
 
 
 async def serve(upstream: tuple[str, int], delay: float, port: int = 0) -> None:
     """Serve until cancelled, SIGTERM/SIGINT, or stdin closing; print ``LISTENING <port>``."""
 
-    # asyncio keeps only weak references to the handler tasks once a client has gone; keep
-    # strong ones, or a task still forwarding the server's side could be garbage-collected.
-    handlers: set[asyncio.Task[None]] = set()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            handlers.add(task)
-        try:
-            await _handle(reader, writer, upstream=upstream, delay=delay)
-        except asyncio.CancelledError:  # at shutdown
-            pass
-        finally:
-            if task is not None:
-                handlers.discard(task)
-
-    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=512)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: _Client(upstream, delay), "127.0.0.1", port, backlog=512
+    )
     bound = server.sockets[0].getsockname()[1]
     print(f"LISTENING {bound}", flush=True)
-    loop = asyncio.get_running_loop()
     stop = loop.create_future()
 
     def finish() -> None:

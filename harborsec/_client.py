@@ -20,10 +20,10 @@ from __future__ import annotations
 import os
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -58,6 +58,9 @@ from harborsec.oci._digest import DigestVerifier
 from harborsec.oci._layout import OciLayout
 from harborsec.oci._models import Descriptor, Manifest, Platform
 from harborsec.oci._reference import ImageReference, LayoutReference, parse_reference
+
+if TYPE_CHECKING:
+    from harborsec._core._aiohttp import AiohttpTransport
 
 __all__ = ["AsyncRegistry", "Registry", "resolve_digest"]
 
@@ -562,8 +565,13 @@ class AsyncRegistry(_RegistryBase):
             raise TypeError(
                 "AsyncRegistry needs an asynchronous transport (httpx.AsyncBaseTransport)"
             )
+        # The default aiohttp transport can also hand back a response whole: the direct path
+        # uses that, and skips httpx's response streaming.
+        self._fetch: Callable[[httpx.Request], Awaitable[httpx.Response]] | None = None
         if transport is None:
             transport = _aiohttp_transport(self._verify, max_connections)
+            if transport is not None:
+                self._fetch = transport.fetch
         if transport is None:
             limits = httpx.Limits(max_connections=max_connections)
             transport = httpx.AsyncHTTPTransport(verify=self._verify, limits=limits)
@@ -583,11 +591,15 @@ class AsyncRegistry(_RegistryBase):
         if stream or not self._direct or request.method not in ("GET", "HEAD"):
             return await self._client.send(request, stream=stream)
         request.extensions.setdefault("timeout", self._client.timeout.as_dict())
+        fetch = self._fetch
         flow = self._auth.async_auth_flow(request)
         sent = await flow.__anext__()
         while True:
-            response = await self._transport.handle_async_request(sent)
-            response.request = sent
+            if fetch is not None:
+                response = await fetch(sent)
+            else:
+                response = await self._transport.handle_async_request(sent)
+                response.request = sent
             if response.is_redirect:
                 await response.aclose()
                 await flow.aclose()
@@ -785,22 +797,13 @@ class AsyncRegistry(_RegistryBase):
 
 def _aiohttp_transport(
     verify: ssl.SSLContext | bool, max_connections: int
-) -> httpx.AsyncBaseTransport | None:
-    """The httpx-aiohttp transport when the extra is installed, with cookies disabled."""
+) -> AiohttpTransport | None:
+    """The aiohttp transport when the `harborsec[aiohttp]` extra is installed, else None."""
     try:
-        import aiohttp
-        from httpx_aiohttp import AiohttpTransport
+        from harborsec._core._aiohttp import aiohttp_transport
     except ImportError:
         return None
-    context = httpx.create_ssl_context(verify=verify)
-
-    def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(ssl=context, limit=max_connections)
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
-
-    # The same context object, so that the transport does not build (and load CAs into) another.
-    transport: httpx.AsyncBaseTransport = AiohttpTransport(verify=context, client=session)
-    return transport
+    return aiohttp_transport(verify, max_connections)
 
 
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")

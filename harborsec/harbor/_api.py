@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import cattrs
 import httpx
 
+from harborsec._core._http import with_path
 from harborsec.errors import MalformedResponseError
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ def api_url(base: httpx.URL, *segments: str) -> httpx.URL:
         'https://h.test/api/v2.0/projects/a%20b'
     """
     path = base.path.rstrip("/") + API_PREFIX + "".join(f"/{s}" for s in segments)
-    return base.copy_with(raw_path=path.encode("ascii"))
+    return with_path(base, path)
 
 
 def _structure_datetime(value: object, _: object) -> datetime:

@@ -13,7 +13,7 @@ import re
 import httpx
 
 from harborsec._core._driver import STREAM, Op
-from harborsec._core._http import raise_for_status, safe_url
+from harborsec._core._http import raise_for_status, safe_url, with_path
 from harborsec.errors import DigestMismatchError, InvalidDocumentError, MalformedResponseError
 from harborsec.oci._digest import compute_digest, is_digest, parse_digest, verify_digest
 from harborsec.oci._media import INDEX_TYPES, MANIFEST_ACCEPT, OCI_INDEX
@@ -51,7 +51,7 @@ _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 def v2_url(base: httpx.URL, repository: str, *parts: str) -> httpx.URL:
     """The URL of `/v2/<repository>/<parts...>` on the registry at `base`."""
     path = "/".join(["", "v2", repository, *parts])
-    return base.copy_with(path=base.path.rstrip("/") + path, query=None, fragment=None)
+    return with_path(base, base.path.rstrip("/") + path)
 
 
 def _manifest_request(
