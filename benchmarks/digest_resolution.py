@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -484,6 +485,77 @@ class AsyncContender(Contender):
         self._loop.close()
 
 
+class AiohttpContender(Contender):
+    """aiohttp alone, as a reference: a HEAD per tag with the bearer token set by hand.
+
+    No harborsec, no httpx: what the same event loop and connection pool do with nothing on top.
+    It is not a tool a user would run (it fetches its token once and never renews it, parses
+    nothing, checks nothing), but it shows how close to the machine's limit the harborsec rows
+    are.
+    """
+
+    kind = "reference"
+
+    def __init__(self, endpoint: Endpoint, concurrencies: Sequence[int]) -> None:
+        self.endpoint = endpoint
+        self.variants = tuple(concurrencies)
+        self.tool = f"reference: aiohttp {_version('aiohttp')} alone (no harborsec)"
+        self._loop = asyncio.new_event_loop()
+        self._session: aiohttp.ClientSession | None = None
+        self._headers: dict[str, str] = {}
+
+    def open(self, first: str) -> None:
+        """Fetch a token, open the session and resolve `first`."""
+        self._headers = {
+            "Authorization": f"Bearer {fetch_token(self.endpoint)}",
+            "Accept": MANIFEST_ACCEPT,
+        }
+
+        async def create() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+
+        self._session = self._loop.run_until_complete(create())
+        self.resolve_all([first], 1)
+
+    def resolve_all(self, refs: Sequence[str], variant: int) -> list[str]:
+        """HEAD every manifest, at most `variant` at a time; read `Docker-Content-Digest`."""
+        session = self._session
+        assert session is not None
+        semaphore = asyncio.Semaphore(variant)
+        base = self.endpoint.url
+
+        async def one(ref: str) -> str:
+            repository, _, tag = ref.rpartition(":")
+            url = f"{base}/v2/{repository}/manifests/{tag}"
+            async with semaphore, session.head(url, headers=self._headers) as response:
+                if response.status != 200:
+                    raise BenchmarkError(f"aiohttp HEAD {url}: {response.status}")
+                return response.headers.get("Docker-Content-Digest", "")
+
+        async def every() -> list[str]:
+            return await asyncio.gather(*(one(ref) for ref in refs))
+
+        return self._loop.run_until_complete(every())
+
+    def close(self) -> None:
+        """Close the session and the loop."""
+        if self._session is not None:
+            self._loop.run_until_complete(self._session.close())
+        self._loop.close()
+
+
+def fetch_token(endpoint: Endpoint) -> str:
+    """A pull token for the benchmark's repository from the token service `endpoint` names."""
+    response = httpx.get(
+        f"http://{endpoint.token_host}/service/token",
+        params={"service": "harbor-registry", "scope": f"repository:{REPOSITORY}:pull"},
+        auth=(USERNAME, PASSWORD),
+    )
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    return token
+
+
 class SyncContender(Contender):
     """harborsec `Registry.resolve` in a loop."""
 
@@ -732,6 +804,8 @@ def run(args: argparse.Namespace) -> list[Row]:
                 for transport in ("aiohttp", "httpx")
             ]
             contenders += [SyncContender(endpoint.url), OrasContender(endpoint.host)]
+            if not args.no_reference:
+                contenders.append(AiohttpContender(endpoint, args.concurrency))
             print(f"[{endpoint.path}] {args.repeat} round(s):", file=sys.stderr, flush=True)
             rows += round_robin(endpoint, counters, contenders, refs, digest, args.repeat)
             print(f"[{endpoint.path}] skopeo ...", file=sys.stderr, flush=True)
@@ -844,6 +918,17 @@ def targets(rows: Sequence[Row], delayed_path: str) -> list[str]:
                 f"- On loopback, async at least 2x oras-py ({row.tool}): {ratio:.1f}x, "
                 f"{verdict(ratio >= 2)}"
             )
+    for reference in _find(rows, delayed_path, "reference"):
+        for row in _find(rows, delayed_path, "async"):
+            lines.append(
+                f"- For comparison (not a target): through the proxy, {row.tool} reaches "
+                f"{rate(row) / rate(reference):.0%} of the rate of aiohttp alone"
+                + (
+                    f", which is {rate(reference) / rate(oras_far[0]):.1f}x oras-py"
+                    if oras_far
+                    else ""
+                )
+            )
     harborsec = [row for row in rows if row.kind in ("async", "sync")]
     exact = all(
         row.requests_per_resolution == 1.0 and row.tokens_per_resolution == 0 for row in harborsec
@@ -915,6 +1000,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--skopeo-sample", type=int, default=None, help="references skopeo inspects (default 25)"
     )
     parser.add_argument("--delay-ms", type=float, default=20.0, help="proxy round-trip delay")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="leave out the aiohttp-alone reference rows"
+    )
     parser.add_argument("--write", type=Path, help="put the results into this Markdown file")
     parser.add_argument("--json", type=Path, help="also write the raw numbers as JSON")
     args = parser.parse_args(argv)

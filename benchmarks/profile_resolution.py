@@ -185,17 +185,6 @@ class Runner:
                 registry.resolve(ref)
 
 
-def _token(endpoint: bench.Endpoint) -> str:
-    response = httpx.get(
-        f"http://{endpoint.token_host}/service/token",
-        params={"service": "harbor-registry", "scope": f"repository:{bench.REPOSITORY}:pull"},
-        auth=(bench.USERNAME, bench.PASSWORD),
-    )
-    response.raise_for_status()
-    token: str = response.json()["token"]
-    return token
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, then profile."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -210,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.environment(Path(tmp), 20.0, tags) as (_emulator, endpoints, _digest),
     ):
         endpoint = endpoints[0]
-        run = Runner(endpoint, _token(endpoint), args.concurrency)
+        run = Runner(endpoint, bench.fetch_token(endpoint), args.concurrency)
         print(
             f"{len(refs)} HEAD manifest requests on loopback, async concurrency {run.concurrency}:"
         )
