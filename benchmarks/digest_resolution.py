@@ -438,18 +438,42 @@ class Contender:
         """Close the client."""
 
 
-class AsyncContender(Contender):
+class LoopContender(Contender):
+    """An async client on its own event loop, at most `variant` resolutions in flight."""
+
+    def __init__(self, concurrencies: Sequence[int]) -> None:
+        self.variants = tuple(concurrencies)
+        self._loop = asyncio.new_event_loop()
+
+    async def one(self, ref: str) -> str:
+        """Resolve one reference."""
+        raise NotImplementedError
+
+    def resolve_all(self, refs: Sequence[str], variant: int) -> list[str]:
+        """Resolve under an `asyncio.Semaphore` of `variant`."""
+        semaphore = asyncio.Semaphore(variant)
+
+        async def limited(ref: str) -> str:
+            async with semaphore:
+                return await self.one(ref)
+
+        async def every() -> list[str]:
+            return await asyncio.gather(*(limited(ref) for ref in refs))
+
+        return self._loop.run_until_complete(every())
+
+
+class AsyncContender(LoopContender):
     """harborsec `AsyncRegistry.resolve` under an `asyncio.Semaphore`, on its own event loop."""
 
     kind = "async"
 
     def __init__(self, url: str, transport: str, concurrencies: Sequence[int]) -> None:
+        super().__init__(concurrencies)
         self.url = url
         self.transport = transport
-        self.variants = tuple(concurrencies)
         label = "aiohttp (default)" if transport == "aiohttp" else "httpx pool"
         self.tool = f"harborsec AsyncRegistry, {label}"
-        self._loop = asyncio.new_event_loop()
         self._registry: AsyncRegistry | None = None
 
     def open(self, first: str) -> None:
@@ -463,20 +487,10 @@ class AsyncContender(Contender):
 
         self._registry = self._loop.run_until_complete(create())
 
-    def resolve_all(self, refs: Sequence[str], variant: int) -> list[str]:
-        """Resolve with at most `variant` resolutions in flight."""
-        registry = self._registry
-        assert registry is not None
-        semaphore = asyncio.Semaphore(variant)
-
-        async def one(ref: str) -> str:
-            async with semaphore:
-                return await registry.resolve(ref)
-
-        async def every() -> list[str]:
-            return await asyncio.gather(*(one(ref) for ref in refs))
-
-        return self._loop.run_until_complete(every())
+    async def one(self, ref: str) -> str:
+        """`AsyncRegistry.resolve`."""
+        assert self._registry is not None
+        return await self._registry.resolve(ref)
 
     def close(self) -> None:
         """Close the client and the loop."""
@@ -485,7 +499,7 @@ class AsyncContender(Contender):
         self._loop.close()
 
 
-class AiohttpContender(Contender):
+class AiohttpContender(LoopContender):
     """aiohttp alone, as a reference: a HEAD per tag with the bearer token set by hand.
 
     No harborsec, no httpx: what the same event loop and connection pool do with nothing on top.
@@ -497,10 +511,9 @@ class AiohttpContender(Contender):
     kind = "reference"
 
     def __init__(self, endpoint: Endpoint, concurrencies: Sequence[int]) -> None:
+        super().__init__(concurrencies)
         self.endpoint = endpoint
-        self.variants = tuple(concurrencies)
         self.tool = f"reference: aiohttp {_version('aiohttp')} alone (no harborsec)"
-        self._loop = asyncio.new_event_loop()
         self._session: aiohttp.ClientSession | None = None
         self._headers: dict[str, str] = {}
 
@@ -517,25 +530,15 @@ class AiohttpContender(Contender):
         self._session = self._loop.run_until_complete(create())
         self.resolve_all([first], 1)
 
-    def resolve_all(self, refs: Sequence[str], variant: int) -> list[str]:
-        """HEAD every manifest, at most `variant` at a time; read `Docker-Content-Digest`."""
-        session = self._session
-        assert session is not None
-        semaphore = asyncio.Semaphore(variant)
-        base = self.endpoint.url
-
-        async def one(ref: str) -> str:
-            repository, _, tag = ref.rpartition(":")
-            url = f"{base}/v2/{repository}/manifests/{tag}"
-            async with semaphore, session.head(url, headers=self._headers) as response:
-                if response.status != 200:
-                    raise BenchmarkError(f"aiohttp HEAD {url}: {response.status}")
-                return response.headers.get("Docker-Content-Digest", "")
-
-        async def every() -> list[str]:
-            return await asyncio.gather(*(one(ref) for ref in refs))
-
-        return self._loop.run_until_complete(every())
+    async def one(self, ref: str) -> str:
+        """HEAD the manifest; read `Docker-Content-Digest`."""
+        assert self._session is not None
+        repository, _, tag = ref.rpartition(":")
+        url = f"{self.endpoint.url}/v2/{repository}/manifests/{tag}"
+        async with self._session.head(url, headers=self._headers) as response:
+            if response.status != 200:
+                raise BenchmarkError(f"aiohttp HEAD {url}: {response.status}")
+            return response.headers.get("Docker-Content-Digest", "")
 
     def close(self) -> None:
         """Close the session and the loop."""
