@@ -35,6 +35,7 @@ class _Upstream(asyncio.Protocol):
     def __init__(self, client: _Client) -> None:
         self.client = client
         self.transport: asyncio.Transport | None = None
+        self.finished = False  # the upstream sent its end of stream
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -45,10 +46,13 @@ class _Upstream(asyncio.Protocol):
             self.client.transport.write(data)
 
     def eof_received(self) -> bool:
+        self.finished = True
         client = self.client.transport
         if not client.is_closing() and client.can_write_eof():
             client.write_eof()
-        return True
+        # Both ways done: close (which closes the client's side too). Else keep the connection
+        # open for what the client is still sending.
+        return not self.client.finished
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.client.transport.close()
@@ -79,6 +83,7 @@ class _Client(asyncio.Protocol):
         self.not_before = 0.0
         self.last_due = 0.0
         self.waiting: list[bytes | None] = []  # due before the upstream connection was up
+        self.finished = False  # the client's end of stream was passed on
         self.connecting: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -119,7 +124,10 @@ class _Client(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         if data is None:
-            if transport.can_write_eof():
+            self.finished = True
+            if upstream.finished:  # both ways done
+                transport.close()
+            elif transport.can_write_eof():
                 transport.write_eof()
         else:
             transport.write(data)
@@ -170,8 +178,10 @@ async def serve(upstream: tuple[str, int], delay: float, port: int = 0) -> None:
 
     with contextlib.suppress(OSError, ValueError, NotImplementedError):
         loop.add_reader(sys.stdin.fileno(), stdin_closed)
-    async with server:
-        await stop
+    await stop
+    # Stop listening and leave at once: waiting for the open connections to close (what
+    # `Server.wait_closed` does since Python 3.12) could wait for clients that keep theirs open.
+    server.close()
 
 
 def main(argv: list[str] | None = None) -> None:
