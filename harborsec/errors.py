@@ -23,6 +23,7 @@ httpx exceptions never leak out::
     ├── InvalidDocumentError            a manifest or document that is not what it claims to be
     ├── CredentialsError                credentials could not be found or read
     ├── InvalidPolicyError              a setting, rule or policy file that is not valid
+    ├── PlanOutdatedError               the project changed after the plan was made
     ├── PlatformNotFoundError           an index has no manifest for the requested platform
     ├── VerificationError               a security check failed
     │   └── DigestMismatchError         content does not hash to the digest that names it
@@ -43,6 +44,7 @@ body and the request's method and URL (whose user-info is removed).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -61,6 +63,7 @@ __all__ = [
     "MalformedResponseError",
     "MethodNotAllowedError",
     "NotFoundError",
+    "PlanOutdatedError",
     "PlatformNotFoundError",
     "PolicyViolationError",
     "PreconditionFailedError",
@@ -230,6 +233,20 @@ class InvalidPolicyError(HarborsecError, ValueError):
     def __init__(self, message: str, *, location: str | None = None) -> None:
         super().__init__(f"{location}: {message}" if location else message)
         self.location = location
+
+
+class PlanOutdatedError(HarborsecError):
+    """The project changed after the plan was made; `apply()` changed nothing. Plan again.
+
+    Attributes:
+        project: The project's name.
+        current: The changes a plan made now would list (`harborsec.policy.Change` objects).
+    """
+
+    def __init__(self, message: str, *, project: str, current: tuple[Any, ...]) -> None:
+        super().__init__(message)
+        self.project = project
+        self.current = current
 
 
 class CredentialsError(HarborsecError):

@@ -310,7 +310,7 @@ def doublestar_match(pattern: str, name: str) -> bool:
     """Whether `name` matches `pattern`, exactly as Harbor's rule selectors decide.
 
     Args:
-        pattern: A doublestar (v1.1.1) pattern; empty matches everything.
+        pattern: A doublestar (v1.3.4) pattern; empty matches everything.
         name: A repository name (without its project) or a tag.
 
     Returns:

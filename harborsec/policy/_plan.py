@@ -25,7 +25,7 @@ import httpx
 
 from harborsec._core._docs import same_doc
 from harborsec._core._driver import Op
-from harborsec.errors import InvalidPolicyError
+from harborsec.errors import InvalidPolicyError, PlanOutdatedError
 from harborsec.harbor._immutability import (
     ImmutabilityRule,
     create_rule,
@@ -364,12 +364,28 @@ def apply_op(base: httpx.URL, project: str, policy: Policy, changes: Sequence[Ch
     One configuration update, one allowlist rewrite, the immutability rules one by one
     (deletions, edits, creations), then the scanner.
 
+    First the project is read again: if a plan made now would differ, nothing is changed.
+
     Args:
         base: The Harbor URL.
         project: The project's name.
         policy: The policy the changes were planned from (for the complete allowlist).
         changes: The changes, from `diff`.
+
+    Raises:
+        PlanOutdatedError: The project changed after the plan was made.
     """
+    if not changes:
+        return
+    current = diff((yield from read_state(base, project, policy)), policy)
+    if current != tuple(changes):
+        raise PlanOutdatedError(
+            f"project {project!r} changed after the plan was made; nothing was changed. "
+            "Plan again and review the new plan. A plan made now would be:\n"
+            + (_render(current) or "(no changes)"),
+            project=project,
+            current=current,
+        )
     config: dict[str, Any] = {}
     rewrite_list = False
     for change in changes:
@@ -459,7 +475,11 @@ class Plan(_PlanBase["Registry"]):
     def apply(self) -> None:
         """Make the changes.
 
+        The project is read again first; if it changed since the plan was made, nothing is
+        changed.
+
         Raises:
+            PlanOutdatedError: The project changed after the plan was made (plan again).
             APIError: Harbor refused a change; the changes before it were made (plan again to
                 see what is left).
         """

@@ -19,7 +19,12 @@ import httpx
 import pytest
 
 from harborsec import AsyncRegistry, Registry
-from harborsec.errors import ForbiddenError, InvalidPolicyError, NotFoundError
+from harborsec.errors import (
+    ForbiddenError,
+    InvalidPolicyError,
+    NotFoundError,
+    PlanOutdatedError,
+)
 from harborsec.harbor._immutability import ImmutabilityRule, create_rule, list_rules
 from harborsec.harbor._projects import (
     CveAllowlist,
@@ -186,6 +191,36 @@ async def test_an_empty_plan_applies_without_writing(client):
     client.transport.seen.clear()
     await call(result.apply())
     assert client.transport.seen == []
+
+
+async def test_a_plan_made_stale_by_another_change_writes_nothing(client):
+    stale = await plan(client, FULL)
+    # Someone else changes the project between plan and apply: a rule and one setting.
+    await add_rule(client, ImmutabilityRule(repositories="**", tags="latest"))
+    await run(client, update_project_config(client.url, PROJECT, ProjectConfig(auto_scan=True)))
+    before = await run(client, get_project(client.url, PROJECT))
+    client.transport.seen.clear()
+    with pytest.raises(PlanOutdatedError) as caught:
+        await call(stale.apply())
+    assert client.transport.writes() == []
+    assert await run(client, get_project(client.url, PROJECT)) == before
+    error = caught.value
+    assert error.project == PROJECT
+    fresh = await plan(client, FULL)
+    assert error.current == fresh.changes != stale.changes
+    assert "changed after the plan was made; nothing was changed" in str(error)
+    assert fresh.diff() in str(error)  # the message shows what a new plan would do
+    await call(fresh.apply())
+    assert (await plan(client, FULL)).empty
+
+
+async def test_a_plan_still_current_applies_after_one_read(client):
+    result = await plan(client, Policy(auto_scan=True))
+    client.transport.seen.clear()
+    await call(result.apply())
+    methods = [r.method for r in client.transport.seen]
+    assert methods[:2] == ["GET", "PUT"]  # the project read again, then the one config change
+    assert [r.method for r in client.transport.writes()] == ["PUT"]
 
 
 async def test_allowlist_rewritten_whole_and_order_does_not_matter(client):
