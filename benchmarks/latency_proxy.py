@@ -174,6 +174,7 @@ async def serve(upstream: tuple[str, int], delay: float, port: int = 0) -> None:
 
     def stdin_closed() -> None:
         if not os.read(sys.stdin.fileno(), 4096):
+            loop.remove_reader(sys.stdin.fileno())  # at its end, stdin stays readable: stop
             finish()
 
     with contextlib.suppress(OSError, ValueError, NotImplementedError):

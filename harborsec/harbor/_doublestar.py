@@ -388,14 +388,84 @@ def _check(pattern: bytes, where: str, *, at_start: bool = True) -> None:
             index += width
 
 
+def _tail_atoms(pattern: bytes) -> list[list[bytes | list[bytes]]]:
+    """The top-level atoms of each path component: `*`, a `{...}` (as its options), or other."""
+    components: list[list[bytes | list[bytes]]] = [[]]
+    index = 0
+    while index < len(pattern):
+        rune, width = _decode_rune(pattern, index)
+        if rune == _SLASH:
+            components.append([])
+        elif rune == _OPEN_ALT:
+            options, end = _split_alternatives(pattern[index + width :])
+            components[-1].append(options)
+            index += width + end
+            continue
+        elif rune == _BACKSLASH:
+            width += _decode_rune(pattern, index + width)[1]
+            components[-1].append(b"\\")
+        elif rune == _OPEN_CLASS:
+            end = _index_unescaped(pattern[index:], _CLOSE_CLASS)
+            components[-1].append(b"[")
+            index += end + 1
+            continue
+        else:
+            components[-1].append(b"*" if rune == _STAR else b"x")
+        index += width
+    return components
+
+
+def _has_star(atom: bytes | list[bytes]) -> bool:
+    if isinstance(atom, list):
+        return any(_index_unescaped(option, _STAR) != -1 for option in atom)
+    return atom == b"*"
+
+
+def _check_tails(pattern: bytes, where: str) -> None:
+    """Refuse the endings of a component that doublestar v1.3.4 matches less than it seems to.
+
+    Once a `*` has matched, doublestar tries the rest of the component only against a rest of
+    the name that is not empty, and at the end of a name it accepts only `*`, `**` or an
+    optional `{...}` as the pattern's rest. So `v*{,-rc}` does not match `v1.0`, and `a***`
+    does not match `a`: Harbor would leave such tags mutable without a word.
+    """
+    for atoms in _tail_atoms(pattern):
+        if atoms == [b"*", b"*"]:
+            continue  # a globstar
+        # The component's tail that can match nothing: `*`s and optional `{...}` groups.
+        start = len(atoms)
+        while start and (
+            atoms[start - 1] == b"*"
+            or (isinstance(atoms[start - 1], list) and b"" in atoms[start - 1])
+        ):
+            start -= 1
+        tail = atoms[start:]
+        star = next((i for i, atom in enumerate(tail) if _has_star(atom)), len(tail))
+        if any(isinstance(atom, list) for atom in tail[star + 1 :]):
+            raise InvalidPolicyError(
+                f"a '*' followed by an optional '{{...}}' at the end of a component in {where}: "
+                "Harbor's matcher (doublestar v1.3.4) never lets that '*' reach the end of the "
+                "name, so 'v*{,-rc}' does not match 'v1.0'; write '{v*,v*-rc}', or just 'v*'"
+            )
+        if len(tail) >= 3 and tail[-3:] == [b"*", b"*", b"*"]:
+            raise InvalidPolicyError(
+                f"three or more '*' at the end of a component in {where}: Harbor's matcher "
+                "(doublestar v1.3.4) makes them need at least one character, so 'a***' does not "
+                "match 'a'; write one '*'"
+            )
+
+
 def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
     """Check that a pattern is well formed for Harbor's matcher; raise if not.
 
     Stricter than Harbor, which saves any pattern and only fails when matching reaches the
     bad part: this refuses an empty pattern (Harbor reads it as "everything"; write `**`),
     unclosed `[` or `{`, empty or malformed character classes (`[]`, `[^]`, `[a-]`), a
-    backslash with nothing after it, wherever they are, and a `{...}` holding `/` that does not
-    begin a path component (doublestar fails when a name ends right before it).
+    backslash with nothing after it, wherever they are, a `{...}` holding `/` that does not
+    begin a path component (doublestar fails when a name ends right before it), and two
+    component endings that doublestar v1.3.4 matches less than they seem to, so that Harbor
+    would silently leave tags mutable: a `*` followed by an optional `{...}` (`v*{,-rc}` does
+    not match `v1.0`), and three or more `*` (`a***` does not match `a`).
 
     Args:
         pattern: The pattern.
@@ -417,3 +487,4 @@ def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
     if "\x00" in pattern:
         raise InvalidPolicyError(f"NUL character in {where}")
     _check(_encode(pattern), where)
+    _check_tails(_encode(pattern), where)

@@ -47,26 +47,53 @@ class EchoServer:
             connection.sendall(b"<EOF>")
 
 
-@pytest.fixture(scope="module")
-def proxy() -> Iterator[int]:
-    """The proxy's port, forwarding to an echo server with `DELAY` added."""
-    echo = EchoServer()
+def _start(upstream_port: int) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, str(PROXY), "--upstream", f"127.0.0.1:{echo.port}", "--delay-ms", "100"],
+        [
+            sys.executable,
+            str(PROXY),
+            "--upstream",
+            f"127.0.0.1:{upstream_port}",
+            "--delay-ms",
+            "100",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("LISTENING "), line
+    return process, int(line.split()[1])
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Close its stdin (which stops it) and wait; kill it if it does not stop."""
+    assert process.stdin is not None
+    process.stdin.close()
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("LISTENING "), line
-        yield int(line.split()[1])
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()  # the proxy stops when its stdin closes
         process.wait(timeout=10)
-        echo.socket.close()
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[EchoServer]:
+    server = EchoServer()
+    yield server
+    server.socket.close()
+
+
+@pytest.fixture(scope="module")
+def proxy(echo: EchoServer) -> Iterator[int]:
+    """The proxy's port, forwarding to an echo server with `DELAY` added."""
+    process, port = _start(echo.port)
+    try:
+        yield port
+    finally:
+        _stop(process)
 
 
 def _receive(connection: socket.socket, size: int) -> bytes:
@@ -121,3 +148,14 @@ def test_chunks_are_not_serialised_behind_each_others_delays(proxy: int) -> None
         assert _receive(connection, 10) == b"0123456789"
         elapsed = time.perf_counter() - started
     assert DELAY <= elapsed < 3 * DELAY
+
+
+def test_it_stops_when_stdin_closes_even_with_connections_open(echo: EchoServer) -> None:
+    process, port = _start(echo.port)
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(b"open")
+        assert _receive(connection, 4) == b"open"
+        started = time.perf_counter()
+        _stop(process)  # raises if it is still running after 10 s
+        assert time.perf_counter() - started < 5
+        assert process.returncode == 0

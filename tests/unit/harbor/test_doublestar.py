@@ -296,14 +296,17 @@ def test_agrees_with_a_regular_expression_model(components, name):
 # -- differential: the emulator's independent matcher ----------------------------------------------
 
 ATOMS = st.sampled_from(
-    ["a", "b", "-", ".", "?", "*", "[ab]", "[^a]", "{a,b}", "{a/b,c}", "{a,{b,c}}", "**", "/"]
+    [
+        *("a", "b", "-", ".", "?", "*", "[ab]", "[^a]", "{a,b}", "{a/b,c}", "{a,{b,c}}", "**"),
+        *("/", "{,a}", "{a,}", "{a*,}", "\\*"),
+    ]
 )
 DIFF_NAME = st.sampled_from(
     ["a", "b", "ab", "a/b", "a/b/c", "ba", "c", "a.b", "b/a", "a-b", "aa/bb", "c/a/b"]
 )
 
 
-@settings(max_examples=600)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(ATOMS, min_size=1, max_size=5).map("".join), DIFF_NAME)
 def test_agrees_with_the_emulators_matcher_on_valid_patterns(pattern, name):
     from harborsec.testing._immutability import doublestar_match as emulator_match
@@ -312,11 +315,37 @@ def test_agrees_with_the_emulators_matcher_on_valid_patterns(pattern, name):
         validate_pattern(pattern)
     except InvalidPolicyError:
         return
-    if "***" in pattern:
-        # Known difference: after the name ends, doublestar v1.3.4 takes a remaining "***" as
-        # not empty ("a***" does not match "a"); the emulator's matcher does.
-        return
+    # validate_pattern refuses the endings where doublestar v1.3.4 matches less than a glob
+    # (the emulator's matcher is a plain glob): on every pattern it accepts, the two agree.
     assert doublestar_match(pattern, name) is emulator_match(pattern, name), (pattern, name)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "why"),
+    [
+        ("v*{,-rc}", "v1.0", "optional '{...}'"),
+        ("*{a,}", "b", "optional '{...}'"),
+        ("a*{,a}*", "a", "optional '{...}'"),
+        ("{a*,}{,a}", "ab", "optional '{...}'"),
+        ("team/app*{,-debug}", "team/app1", "optional '{...}'"),
+        ("a***", "a", "three or more '*'"),
+        ("a{,a}***", "a", "three or more '*'"),
+        ("x/a****/y", "x/a/y", "three or more '*'"),
+    ],
+)
+def test_endings_doublestar_matches_less_than_they_seem_to_are_refused(pattern, name, why):
+    assert not doublestar_match(pattern, name)  # what Harbor would do: the tag stays mutable
+    with pytest.raises(InvalidPolicyError, match=re.escape(why)) as caught:
+        validate_pattern(pattern, what="tag pattern")
+    assert "doublestar v1.3.4" in str(caught.value)
+    assert f"tag pattern {pattern!r}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "pattern", ["{,a}*", "v1{,-rc}", "a**", "**", "{v*,v*-rc}", "v*-{rc,beta}", "a\\***", "*{a,b}"]
+)
+def test_similar_endings_that_doublestar_matches_as_a_glob_are_accepted(pattern):
+    validate_pattern(pattern)
 
 
 def test_three_stars_at_the_end_need_a_character_in_doublestar():
