@@ -37,11 +37,16 @@ def _refused_is_not_a_timeout(request: httpx.Request) -> Iterator[None]:
     """
     try:
         yield
+    except aiohttp.ClientProxyConnectionError:
+        raise  # httpx-aiohttp maps it to httpx.ProxyError
     except aiohttp.ClientConnectorError as exc:
         raise httpx.ConnectError(str(exc), request=request) from exc
     except httpx.ConnectTimeout as exc:  # already mapped, by httpx-aiohttp's own method
-        if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
-            raise httpx.ConnectError(str(exc), request=request) from exc.__cause__
+        cause = exc.__cause__
+        if isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(
+            cause, aiohttp.ClientProxyConnectionError
+        ):
+            raise httpx.ConnectError(str(exc), request=request) from cause
         raise
 
 
