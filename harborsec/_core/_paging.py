@@ -20,7 +20,7 @@ from harborsec._core._driver import Op
 from harborsec._core._http import json_body, raise_for_status, safe_url
 from harborsec.errors import MalformedResponseError
 
-__all__ = ["MAX_PAGE_SIZE", "AsyncPager", "Page", "Pager", "harbor_page"]
+__all__ = ["MAX_PAGE_SIZE", "AsyncPager", "Page", "Pager", "harbor_all_pages", "harbor_page"]
 
 T = TypeVar("T")
 
@@ -89,6 +89,29 @@ def harbor_page(
     return Page(
         items=tuple(parse_item(item) for item in body), page=page, page_size=page_size, total=total
     )
+
+
+def harbor_all_pages(
+    url: httpx.URL,
+    parse_item: Callable[[Any], T],
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Op[list[T]]:
+    """Every item of a Harbor listing: pages of 100 until one is empty or the last.
+
+    Raises:
+        MalformedResponseError: A page is not a JSON list.
+    """
+    items: list[T] = []
+    number = 1
+    while True:
+        page = yield from harbor_page(
+            url, parse_item, page=number, page_size=MAX_PAGE_SIZE, headers=headers
+        )
+        items.extend(page.items)
+        if not page.items or not page.has_next:
+            return items
+        number += 1
 
 
 PageOp = Callable[[int], Op[Page[T]]]

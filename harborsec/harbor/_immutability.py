@@ -41,7 +41,7 @@ import httpx
 from harborsec._core._docs import same_doc
 from harborsec._core._driver import Op
 from harborsec._core._http import raise_for_status, safe_url
-from harborsec._core._paging import MAX_PAGE_SIZE, harbor_page
+from harborsec._core._paging import harbor_all_pages
 from harborsec.errors import InvalidPolicyError, MalformedResponseError, NotFoundError
 from harborsec.harbor._api import BY_NAME, api_url, project_segment, project_target
 from harborsec.harbor._doublestar import doublestar_match, validate_pattern
@@ -343,17 +343,7 @@ def _rules_url(base: httpx.URL, project: str, *rest: str) -> httpx.URL:
 
 def list_rules(base: httpx.URL, project: str) -> Op[list[ImmutabilityRule]]:
     """Every immutability rule of a project, in Harbor's order (by id), all pages."""
-    url = _rules_url(base, project)
-    rules: list[ImmutabilityRule] = []
-    number = 1
-    while True:
-        page = yield from harbor_page(
-            url, parse_rule, page=number, page_size=MAX_PAGE_SIZE, headers=BY_NAME
-        )
-        rules.extend(page.items)
-        if not page.items or not page.has_next:
-            return rules
-        number += 1
+    return (yield from harbor_all_pages(_rules_url(base, project), parse_rule, headers=BY_NAME))
 
 
 def _put(base: httpx.URL, project: str, rule: ImmutabilityRule) -> Op[None]:

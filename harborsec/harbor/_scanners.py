@@ -43,7 +43,7 @@ import httpx
 from harborsec._core._docs import same_doc
 from harborsec._core._driver import Op
 from harborsec._core._http import json_body, raise_for_status
-from harborsec._core._paging import MAX_PAGE_SIZE, harbor_page
+from harborsec._core._paging import harbor_all_pages
 from harborsec.errors import InvalidPolicyError, MalformedResponseError, NotFoundError
 from harborsec.harbor._api import (
     BY_NAME,
@@ -562,22 +562,9 @@ def _uuid_segment(uuid: str) -> str:
     return urllib.parse.quote(uuid, safe="")
 
 
-def _all_pages(url: httpx.URL, headers: Mapping[str, str] | None = None) -> Op[list[Scanner]]:
-    scanners: list[Scanner] = []
-    number = 1
-    while True:
-        page = yield from harbor_page(
-            url, parse_scanner, page=number, page_size=MAX_PAGE_SIZE, headers=headers
-        )
-        scanners.extend(page.items)
-        if not page.items or not page.has_next:
-            return scanners
-        number += 1
-
-
 def list_scanners(base: httpx.URL) -> Op[list[Scanner]]:
     """Every scanner registration (all pages)."""
-    return (yield from _all_pages(_scanners_url(base)))
+    return (yield from harbor_all_pages(_scanners_url(base), parse_scanner))
 
 
 def get_scanner(base: httpx.URL, uuid: str) -> Op[Scanner]:
@@ -738,7 +725,8 @@ def get_project_scanner(base: httpx.URL, project: str) -> Op[Scanner | None]:
 
 def scanner_candidates(base: httpx.URL, project: str) -> Op[list[Scanner]]:
     """The registrations a project may use (all pages)."""
-    return (yield from _all_pages(_project_scanner_url(base, project, "candidates"), BY_NAME))
+    url = _project_scanner_url(base, project, "candidates")
+    return (yield from harbor_all_pages(url, parse_scanner, headers=BY_NAME))
 
 
 def set_project_scanner(base: httpx.URL, project: str, scanner: Scanner | str) -> Op[None]:
