@@ -87,6 +87,13 @@ _COMPONENT_RULE = (
 )
 
 
+def _suffixed(name: str, tag: str | None, digest: str | None) -> str:
+    """`name[:tag][@digest]`: a reference's canonical text."""
+    return (
+        name + (f":{tag}" if tag is not None else "") + (f"@{digest}" if digest is not None else "")
+    )
+
+
 def _quote(text: str, limit: int = 160) -> str:
     """Quote user input for an error message: escaped, and shortened when very long."""
     if len(text) > limit:
@@ -263,12 +270,7 @@ class ImageReference:
             raise InvalidReferenceError(f"invalid reference {_quote(text)}: {exc}") from None
 
     def __str__(self) -> str:
-        text = f"{self.registry}/{self.repository}"
-        if self.tag is not None:
-            text += f":{self.tag}"
-        if self.digest is not None:
-            text += f"@{self.digest}"
-        return text
+        return _suffixed(f"{self.registry}/{self.repository}", self.tag, self.digest)
 
     @property
     def name(self) -> str:
@@ -281,11 +283,7 @@ class ImageReference:
 
         The digest when there is one, else the tag, else `latest`.
         """
-        if self.digest is not None:
-            return self.digest
-        if self.tag is not None:
-            return self.tag
-        return _DEFAULT_TAG
+        return self.digest or self.tag or _DEFAULT_TAG
 
     def with_digest(self, digest: str) -> ImageReference:
         """A copy of this reference pinned to `digest` (the tag, if any, is kept).
@@ -502,12 +500,7 @@ class LayoutReference:
         return cls(path, tag, digest)
 
     def __str__(self) -> str:
-        text = f"{_LAYOUT_PREFIX}{self.path}"
-        if self.tag is not None:
-            text += f":{self.tag}"
-        if self.digest is not None:
-            text += f"@{self.digest}"
-        return text
+        return _suffixed(f"{_LAYOUT_PREFIX}{self.path}", self.tag, self.digest)
 
     @property
     def reference(self) -> str:
@@ -516,11 +509,7 @@ class LayoutReference:
         Readers that pick the only manifest of a layout when no tag is given should check
         `tag is None and digest is None` rather than this property.
         """
-        if self.digest is not None:
-            return self.digest
-        if self.tag is not None:
-            return self.tag
-        return _DEFAULT_TAG
+        return self.digest or self.tag or _DEFAULT_TAG
 
 
 def parse_reference(
