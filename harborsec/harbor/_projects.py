@@ -30,7 +30,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import attrs
 import cattrs
@@ -53,11 +53,13 @@ from harborsec.harbor._api import (
 )
 
 if TYPE_CHECKING:
-    from harborsec._client import AsyncRegistry, Registry
+    from harborsec._client import AsyncRegistry, Registry, _RegistryBase
     from harborsec.harbor._immutability import AsyncImmutabilityRules, ImmutabilityRules
     from harborsec.harbor._scanners import AsyncProjectScanner, ProjectScanner
     from harborsec.policy._plan import AsyncPlan, Plan
     from harborsec.policy._policy import Policy
+
+R = TypeVar("R", bound="_RegistryBase")
 
 __all__ = [
     "DEFAULT_ROBOT_PREFIX",
@@ -933,13 +935,10 @@ def _edit_system(base: httpx.URL, make: Callable[[], Edit]) -> Op[CveAllowlist]:
     return (yield from edit_system_allowlist(base, edit))
 
 
-class Project:
-    """One Harbor project, by name: no request is made until a method is called.
+class _ProjectBase(Generic[R]):
+    """What `Project` and `AsyncProject` share: the client and the (checked) name."""
 
-    Get one with `registry.project(name)` or `registry.create_project(name)`.
-    """
-
-    def __init__(self, registry: Registry, name: str) -> None:
+    def __init__(self, registry: R, name: str) -> None:
         project_segment(name)
         self._registry = registry
         self.name = name
@@ -947,6 +946,13 @@ class Project:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+class Project(_ProjectBase["Registry"]):
+    """One Harbor project, by name: no request is made until a method is called.
+
+    Get one with `registry.project(name)` or `registry.create_project(name)`.
+    """
 
     def info(self) -> ProjectInfo:
         """Read the project: id, owner, repository count, configuration, own allowlist.
@@ -1060,20 +1066,11 @@ def _config(base: httpx.URL, name: str) -> Op[ProjectConfig]:
     return (yield from get_project(base, name)).config
 
 
-class AsyncProject:
+class AsyncProject(_ProjectBase["AsyncRegistry"]):
     """One Harbor project, by name (asynchronous): no request is made until a method is awaited.
 
     Get one with `registry.project(name)` or `await registry.create_project(name)`.
     """
-
-    def __init__(self, registry: AsyncRegistry, name: str) -> None:
-        project_segment(name)
-        self._registry = registry
-        self.name = name
-        """The project's name."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r})"
 
     @same_doc(Project.info)
     async def info(self) -> ProjectInfo:
@@ -1149,17 +1146,21 @@ class AsyncProject:
         return await policy.aplan(self)
 
 
-class ProjectAllowlist:
+class _AllowlistBase(Generic[R]):
+    """What `ProjectAllowlist` and `AsyncProjectAllowlist` share: the client and the project."""
+
+    def __init__(self, registry: R, project: str) -> None:
+        self._registry = registry
+        self.project = project
+        """The project's name."""
+
+
+class ProjectAllowlist(_AllowlistBase["Registry"]):
     """A project's own CVE allowlist, and which list is in force.
 
     Harbor applies the **system** allowlist unless the project's `reuse_sys_cve_allowlist` is
     false; writes here switch the project to its own list unless `use=False`.
     """
-
-    def __init__(self, registry: Registry, project: str) -> None:
-        self._registry = registry
-        self.project = project
-        """The project's name."""
 
     def get(self) -> CveAllowlist:
         """The project's own list (in force or not)."""
@@ -1232,17 +1233,12 @@ def _own_allowlist(base: httpx.URL, name: str) -> Op[CveAllowlist]:
     return (yield from get_project(base, name)).allowlist
 
 
-class AsyncProjectAllowlist:
+class AsyncProjectAllowlist(_AllowlistBase["AsyncRegistry"]):
     """A project's own CVE allowlist, and which list is in force (asynchronous).
 
     Harbor applies the **system** allowlist unless the project's `reuse_sys_cve_allowlist` is
     false; writes here switch the project to its own list unless `use=False`.
     """
-
-    def __init__(self, registry: AsyncRegistry, project: str) -> None:
-        self._registry = registry
-        self.project = project
-        """The project's name."""
 
     @same_doc(ProjectAllowlist.get)
     async def get(self) -> CveAllowlist:
