@@ -35,10 +35,8 @@ from harborsec.oci import OCI_MANIFEST, ImageManifest
 from harborsec.testing import HarborEmulator
 from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
-from tests.client._both import call, close
+from tests.client._both import ADMIN, URL, call, close, open_registry, team_emulator
 
-URL = "https://harbor.test"
-ADMIN = ("admin", "Harbor12345")
 RULES = "/projects/{project_name_or_id}/immutabletagrules"
 RULE = "/projects/{project_name_or_id}/immutabletagrules/{immutable_rule_id}"
 
@@ -59,19 +57,12 @@ class Checked(SpecCheckedTransport):
 
 @pytest.fixture
 def emulator() -> HarborEmulator:
-    emulator = HarborEmulator()
-    emulator.create_project("team")
-    emulator.add_user("dev", "Dev12345")
-    emulator.add_member("team", "dev", push=True)
-    return emulator
+    return team_emulator()
 
 
 @pytest.fixture(params=["sync", "async"])
 async def client(request, emulator):
-    transport = Checked(emulator)
-    cls = Registry if request.param == "sync" else AsyncRegistry
-    registry: Any = cls(URL, auth=ADMIN, transport=transport)
-    registry.transport = transport
+    registry = open_registry(request.param, Checked(emulator))
     yield registry
     await close(registry)
 

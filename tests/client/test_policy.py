@@ -18,7 +18,7 @@ import attrs
 import httpx
 import pytest
 
-from harborsec import AsyncRegistry, Registry
+from harborsec import AsyncRegistry
 from harborsec.errors import (
     ForbiddenError,
     InvalidPolicyError,
@@ -41,10 +41,8 @@ from harborsec.policy import AsyncPlan, ChangeKind, Plan, Policy, PolicyAllowlis
 from harborsec.testing import HarborEmulator
 from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
-from tests.client._both import call
+from tests.client._both import ADMIN, URL, call, close, open_registry
 
-URL = "https://harbor.test"
-ADMIN = ("admin", "Harbor12345")
 UTC = timezone.utc
 PROJECT = "team"
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,18 +62,10 @@ def emulator() -> HarborEmulator:
 
 @pytest.fixture(params=["sync", "async"])
 async def client(request, emulator):
-    transport = Checked(emulator)
-    if request.param == "sync":
-        registry: Any = Registry(URL, auth=ADMIN, transport=transport)
-    else:
-        registry = AsyncRegistry(URL, auth=ADMIN, transport=transport)
-    registry.transport = transport
+    registry = open_registry(request.param, Checked(emulator))
     await call(registry._run(create_project(registry.url, PROJECT)))
     yield registry
-    if isinstance(registry, AsyncRegistry):
-        await registry.aclose()
-    else:
-        registry.close()
+    await close(registry)
 
 
 async def run(client: Any, op: Any) -> Any:

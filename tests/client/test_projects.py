@@ -40,10 +40,8 @@ from harborsec.harbor._projects import (
 from harborsec.testing import HarborEmulator
 from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
-from tests.client._both import call, close
+from tests.client._both import URL, call, close, open_registry
 
-URL = "https://harbor.test"
-ADMIN = ("admin", "Harbor12345")
 UTC = timezone.utc
 STRICT = make_harbor_converter(strict=True)
 
@@ -72,12 +70,7 @@ def emulator() -> HarborEmulator:
 
 @pytest.fixture(params=["sync", "async"])
 async def client(request, emulator):
-    transport = Checked(emulator)
-    if request.param == "sync":
-        registry: Any = Registry(URL, auth=ADMIN, transport=transport)
-    else:
-        registry = AsyncRegistry(URL, auth=ADMIN, transport=transport)
-    registry.transport = transport
+    registry = open_registry(request.param, Checked(emulator))
     yield registry
     await close(registry)
 

@@ -44,10 +44,8 @@ from harborsec.harbor._scanners import (
 from harborsec.testing import HarborEmulator
 from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
-from tests.client._both import call, close
+from tests.client._both import ADMIN, URL, call, close, open_registry, team_emulator
 
-URL = "https://harbor.test"
-ADMIN = ("admin", "Harbor12345")
 STRICT = make_harbor_converter(strict=True)
 
 
@@ -80,19 +78,12 @@ class Checked(SpecCheckedTransport):
 
 @pytest.fixture
 def emulator() -> HarborEmulator:
-    emulator = HarborEmulator()
-    emulator.create_project("team")
-    emulator.add_user("dev", "Dev12345")
-    emulator.add_member("team", "dev", push=True)
-    return emulator
+    return team_emulator()
 
 
 @pytest.fixture(params=["sync", "async"])
 async def client(request, emulator):
-    transport = Checked(emulator)
-    cls = Registry if request.param == "sync" else AsyncRegistry
-    registry: Any = cls(URL, auth=ADMIN, transport=transport)
-    registry.transport = transport
+    registry = open_registry(request.param, Checked(emulator))
     yield registry
     await close(registry)
 
