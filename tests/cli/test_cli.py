@@ -1,19 +1,13 @@
-import io
 import subprocess
 import sys
 
 import pytest
 
-from harborsec.cli import main
 from tests._real import SHARED
+from tests.cli._run import run
 
 LAYOUT = SHARED / "vectors" / "notation" / "notation-e2e-oci-layouts" / "e2e-valid-signature"
 IMAGE = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    return main(list(argv), stdout=out), out.getvalue()
 
 
 def test_digest_of_a_layout():

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from harborsec import Registry
-from harborsec.cli import main
 from harborsec.policy import Policy
 from harborsec.testing import HarborEmulator
+from tests.cli._run import admin_env, run
 
 POLICY = """\
 auto_scan: true
@@ -43,10 +43,7 @@ def served() -> Iterator[str]:
 @pytest.fixture
 def env(served, monkeypatch) -> str:
     """Admin credentials in the environment; returns the URL."""
-    monkeypatch.setenv("HARBOR_URL", served)
-    monkeypatch.setenv("HARBOR_USERNAME", "admin")
-    monkeypatch.setenv("HARBOR_PASSWORD", "Harbor12345")
-    monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
+    admin_env(monkeypatch, served)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal
     return served
 
@@ -72,11 +69,6 @@ class Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    return main(list(argv), stdout=out), out.getvalue()
 
 
 def test_plan_prints_the_diff_and_changes_nothing(env, project, policy_file):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 
 import pytest
 
-from harborsec.cli import main
 from harborsec.testing import HarborEmulator
+from tests.cli._run import admin_env, run, run_json
 
 
 @pytest.fixture(scope="module")
@@ -23,22 +22,8 @@ def served() -> Iterator[tuple[HarborEmulator, str]]:
 @pytest.fixture
 def harbor(served, monkeypatch) -> Iterator[tuple[HarborEmulator, str]]:
     """The served emulator, with admin credentials in the environment."""
-    monkeypatch.setenv("HARBOR_URL", served[1])
-    monkeypatch.setenv("HARBOR_USERNAME", "admin")
-    monkeypatch.setenv("HARBOR_PASSWORD", "Harbor12345")
-    monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
+    admin_env(monkeypatch, served[1])
     return served
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    return main(list(argv), stdout=out), out.getvalue()
-
-
-def run_json(*argv: str):
-    code, out = run(*argv, "--json")
-    assert code == 0, out
-    return json.loads(out)
 
 
 def test_whoami_with_password_on_stdin(served, monkeypatch):

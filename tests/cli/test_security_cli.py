@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from harborsec.cli import main
 from harborsec.testing import HarborEmulator
+from tests.cli._run import admin_env, run, run_json
 
 
 @pytest.fixture
@@ -19,22 +19,8 @@ def harbor(monkeypatch) -> Iterator[HarborEmulator]:
     emulator.create_project("team")
     emulator.create_project("other")
     with emulator.serve() as url:
-        monkeypatch.setenv("HARBOR_URL", url.rstrip("/"))
-        monkeypatch.setenv("HARBOR_USERNAME", "admin")
-        monkeypatch.setenv("HARBOR_PASSWORD", "Harbor12345")
-        monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
+        admin_env(monkeypatch, url.rstrip("/"))
         yield emulator
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    return main(list(argv), stdout=out), out.getvalue()
-
-
-def run_json(*argv: str):
-    code, out = run(*argv, "--json")
-    assert code == 0, out
-    return json.loads(out)
 
 
 # -- immutability ----------------------------------------------------------------------------------
