@@ -248,13 +248,18 @@ def push_blob(
         content=body,
         headers={"Content-Type": "application/octet-stream"},
     )
+    _check_stored(response, "blob", digest)
+    return descriptor
+
+
+def _check_stored(response: httpx.Response, what: str, digest: str) -> None:
+    """Raise for an error status, or when the registry says it stored other content."""
     raise_for_status(response)
     returned = response.headers.get("Docker-Content-Digest")
     if returned and returned != digest:
         raise DigestMismatchError(
-            f"the registry stored blob {digest} as {returned}", expected=digest, actual=returned
+            f"the registry stored {what} {digest} as {returned}", expected=digest, actual=returned
         )
-    return descriptor
 
 
 def push_manifest(
@@ -273,12 +278,7 @@ def push_manifest(
         content=content,
         headers={"Content-Type": media_type},
     )
-    raise_for_status(response)
-    returned = response.headers.get("Docker-Content-Digest")
-    if returned and returned != digest:
-        raise DigestMismatchError(
-            f"the registry stored manifest {digest} as {returned}", expected=digest, actual=returned
-        )
+    _check_stored(response, "manifest", digest)
     return digest
 
 
