@@ -168,6 +168,15 @@ def _is_zero_length(pattern: bytes) -> bool:
     return False
 
 
+def _class_rune(runes: list[int], index: int) -> tuple[int, int]:
+    """The rune at `index` of a class, unescaped, and the index after it."""
+    if runes[index] == _BACKSLASH:
+        if index + 1 >= len(runes):
+            raise _BadPattern
+        return runes[index + 1], index + 2
+    return runes[index], index + 1
+
+
 def _class_matches(runes: list[int], rune: int) -> bool:
     """Whether `rune` is in the class `[runes]`; raises `_BadPattern` like doublestar."""
     if not runes:
@@ -175,29 +184,15 @@ def _class_matches(runes: list[int], rune: int) -> bool:
     index = 1 if runes[0] == _CARET else 0
     matched = False
     while index < len(runes):
-        low = runes[index]
-        if low == _DASH:
+        if runes[index] == _DASH:
             raise _BadPattern
-        index += 1
-        if low == _BACKSLASH:
-            if index >= len(runes):
-                raise _BadPattern
-            low = runes[index]
-            index += 1
+        low, index = _class_rune(runes, index)
         high = low
         if index < len(runes) and runes[index] == _DASH:
             index += 1
-            if index >= len(runes):
+            if index >= len(runes) or runes[index] == _DASH:
                 raise _BadPattern
-            high = runes[index]
-            if high == _DASH:
-                raise _BadPattern
-            index += 1
-            if high == _BACKSLASH:
-                if index >= len(runes):
-                    raise _BadPattern
-                high = runes[index]
-                index += 1
+            high, index = _class_rune(runes, index)
         if low <= rune <= high:
             matched = True
     return matched != (runes[0] == _CARET)
