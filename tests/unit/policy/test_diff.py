@@ -15,6 +15,7 @@ from harborsec.harbor._projects import CveAllowlist, ProjectConfig, Severity
 from harborsec.harbor._scanners import Scanner
 from harborsec.policy import Change, ChangeKind, Policy, PolicyAllowlist
 from harborsec.policy._plan import ProjectState, diff
+from tests.unit.policy._strategies import policies as _policies
 
 UTC = timezone.utc
 DEFAULTS = ProjectConfig.from_metadata({})  # a new project, as Harbor reads it
@@ -272,24 +273,14 @@ def states(draw):
     )
 
 
-optional = st.none() | st.booleans()
-policies = st.builds(
-    Policy,
-    public=optional,
-    auto_scan=optional,
-    auto_sbom_generation=optional,
-    prevent_vulnerable=optional,
-    severity=st.none() | st.sampled_from(list(Severity)),
-    cosign_required=optional,
-    notation_required=optional,
-    allowlist=st.none()
-    | st.builds(
+policies = _policies(
+    allowlists=st.builds(
         PolicyAllowlist,
         items=st.lists(cves, unique=True),
         expires_at=expiries,
         use_project_list=st.booleans(),
     ),
-    immutability=st.none() | st.lists(rule_strategy, max_size=15, unique_by=rule_key),
+    immutability=st.lists(rule_strategy, max_size=15, unique_by=rule_key),
 )
 
 

@@ -14,6 +14,7 @@ from harborsec import InvalidPolicyError
 from harborsec.harbor._immutability import MAX_RULES, ImmutabilityRule, is_immutable
 from harborsec.harbor._projects import Severity
 from harborsec.policy import SEMVER_TAGS, Policy, PolicyAllowlist
+from tests.unit.policy._strategies import policies as _policies
 
 UTC = timezone.utc
 
@@ -468,25 +469,14 @@ allowlists = st.builds(
     ),
     use_project_list=st.booleans(),
 )
-optional_bool = st.none() | st.booleans()
-policies = st.builds(
-    Policy,
-    public=optional_bool,
-    auto_scan=optional_bool,
-    auto_sbom_generation=optional_bool,
-    prevent_vulnerable=optional_bool,
-    severity=st.none() | st.sampled_from(list(Severity)),
-    cosign_required=optional_bool,
-    notation_required=optional_bool,
-    allowlist=st.none() | allowlists,
-    immutability=st.none()
-    | st.lists(
+policies = _policies(
+    allowlists=allowlists,
+    immutability=st.lists(
         rules,
         max_size=4,
         unique_by=lambda r: (r.repositories, r.tags, r.exclude_repositories, r.exclude_tags),
     ),
-    scanner=st.none()
-    | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1).filter(
+    scanner=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1).filter(
         lambda text: text.strip() and text.isprintable()
     ),
 )
