@@ -298,6 +298,34 @@ def template_for(method: str, raw_path: str) -> str | None:
     return best[1] if best else None
 
 
+def drive(op: Any, *answers: httpx.Response) -> tuple[Any, list[httpx.Request]]:
+    """Run an operation (a generator of requests) against canned answers, in order.
+
+    Returns its result and the requests it sent. Every request must be in the spec, with a body
+    the spec accepts; every request that names a project must say it names it by name
+    (`X-Is-Resource-Name: true`); every answer must be used.
+    """
+    sent: list[httpx.Request] = []
+    queue = list(answers)
+    try:
+        request = next(op)
+        while True:
+            sent.append(request)
+            body = json.loads(request.content) if request.content else None
+            found = template_for(request.method, request.url.raw_path.decode())
+            assert found is not None, f"{request.method} {request.url} is not in the spec"
+            validate_request_body(request.method, found, body)
+            if "/projects/" in request.url.path:
+                assert request.headers["X-Is-Resource-Name"] == "true"
+            assert queue, f"unexpected request {request.method} {request.url}"
+            response = queue.pop(0)
+            response.request = request
+            request = op.send(response)
+    except StopIteration as stop:
+        assert not queue, f"{len(queue)} answers left"
+        return stop.value, sent
+
+
 class SpecCheckedTransport(httpx.MockTransport):
     """An in-process transport that checks every exchange against the spec; keeps the requests.
 

@@ -5,7 +5,6 @@ Behaviour against a Harbor-like server is tested in tests/client/test_immutabili
 """
 
 import json
-import re
 
 import httpx
 import pytest
@@ -26,51 +25,10 @@ from harborsec.harbor._immutability import (
     set_rule_disabled,
     update_rule,
 )
-from tests._spec import validate_request_body
+from tests._spec import drive
 
 BASE = httpx.URL("https://harbor.test")
 PREFIX = "/api/v2.0/projects/team/immutabletagrules"
-TEMPLATES = [
-    (
-        re.compile(r"/api/v2\.0/projects/[^/]+/immutabletagrules"),
-        "/projects/{project_name_or_id}/immutabletagrules",
-    ),
-    (
-        re.compile(r"/api/v2\.0/projects/[^/]+/immutabletagrules/\d+"),
-        "/projects/{project_name_or_id}/immutabletagrules/{immutable_rule_id}",
-    ),
-]
-
-
-def template(path: str) -> str:
-    for pattern, name in TEMPLATES:
-        if pattern.fullmatch(path):
-            return name
-    raise AssertionError(f"unexpected path {path}")
-
-
-def drive(op, *answers):
-    """Run an operation against canned answers; return (result, requests sent).
-
-    Each answer is an httpx.Response (its request is set here). Every request body is
-    validated against the spec, and every request must name the project by name.
-    """
-    sent = []
-    answers = list(answers)
-    try:
-        request = next(op)
-        while True:
-            sent.append(request)
-            body = json.loads(request.content) if request.content else None
-            validate_request_body(request.method, template(request.url.path), body)
-            assert request.headers["X-Is-Resource-Name"] == "true"
-            assert answers, f"unexpected request {request.method} {request.url}"
-            response = answers.pop(0)
-            response.request = request
-            request = op.send(response)
-    except StopIteration as stop:
-        assert not answers, f"{len(answers)} answers left"
-        return stop.value, sent
 
 
 def rules_page(*rules, total=None):

@@ -5,7 +5,6 @@ Behaviour against a Harbor-like server is tested in tests/client/test_scanners.p
 """
 
 import json
-import re
 
 import httpx
 import pytest
@@ -35,57 +34,11 @@ from harborsec.harbor._scanners import (
     stop_scan_all,
     update_scanner,
 )
-from tests._spec import validate_request_body
+from tests._spec import drive
 from tests.unit.harbor.test_scanners import METADATA, REGISTRATION
 
 BASE = httpx.URL("https://harbor.test")
 UUID = REGISTRATION["uuid"]
-TEMPLATES = [
-    (r"/scanners", "/scanners"),
-    (r"/scanners/ping", "/scanners/ping"),
-    (r"/scanners/[^/]+", "/scanners/{registration_id}"),
-    (r"/scanners/[^/]+/metadata", "/scanners/{registration_id}/metadata"),
-    (r"/projects/[^/]+/scanner", "/projects/{project_name_or_id}/scanner"),
-    (r"/projects/[^/]+/scanner/candidates", "/projects/{project_name_or_id}/scanner/candidates"),
-    (r"/system/scanAll/schedule", "/system/scanAll/schedule"),
-    (r"/system/scanAll/stop", "/system/scanAll/stop"),
-    (r"/scans/all/metrics", "/scans/all/metrics"),
-    (r"/scans/schedule/metrics", "/scans/schedule/metrics"),
-]
-
-
-def template(path: str) -> str:
-    path = path.removeprefix("/api/v2.0")
-    for pattern, name in TEMPLATES:  # the first match wins: /scanners/ping is not an id
-        if re.fullmatch(pattern, path):
-            return name
-    raise AssertionError(f"unexpected path {path}")
-
-
-def drive(op, *answers):
-    """Run an operation against canned answers; return (result, requests sent).
-
-    Every request body is validated against the spec; requests that name a project must say
-    so with `X-Is-Resource-Name`.
-    """
-    sent = []
-    answers = list(answers)
-    try:
-        request = next(op)
-        while True:
-            sent.append(request)
-            body = json.loads(request.content) if request.content else None
-            raw = request.url.raw_path.decode().partition("?")[0]
-            validate_request_body(request.method, template(raw), body)
-            if "/projects/" in request.url.path:
-                assert request.headers["X-Is-Resource-Name"] == "true"
-            assert answers, f"unexpected request {request.method} {request.url}"
-            response = answers.pop(0)
-            response.request = request
-            request = op.send(response)
-    except StopIteration as stop:
-        assert not answers, f"{len(answers)} answers left"
-        return stop.value, sent
 
 
 def registration(**changes):
