@@ -30,6 +30,8 @@ from harborsec.oci._models import (
     ImageManifest,
     Manifest,
     Platform,
+    check_image_platform,
+    image_platform,
     parse_manifest,
     select_platform,
 )
@@ -64,6 +66,8 @@ __all__ = [
     "parse_manifest",
     "parse_reference",
     "parse_www_authenticate",
+    "check_image_platform",
+    "image_platform",
     "select_platform",
     "verify_digest",
 ]

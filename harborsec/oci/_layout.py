@@ -28,6 +28,7 @@ from harborsec.oci._models import (
     ImageIndex,
     Manifest,
     Platform,
+    check_image_platform,
     make_converter,
     parse_manifest,
     select_platform,
@@ -138,17 +139,23 @@ class OciLayout:
     def resolve(
         self, reference: str | None = None, *, platform: Platform | str | None = None
     ) -> str:
-        """The digest of a tag (or the only manifest), or of a platform's manifest in an index."""
+        """The digest of a tag (or the only manifest), or of a platform's manifest in an index.
+
+        With a platform, a single-platform image must be for that platform (its configuration
+        says which), else `PlatformNotFoundError` is raised.
+        """
         descriptor = self._descriptor(reference)
         if platform is None:
             if descriptor.size < 0:
                 self.get_blob(descriptor.digest)  # must exist
             return descriptor.digest
         manifest = self.get_manifest(descriptor.digest)
-        if not isinstance(manifest.document, ImageIndex):
-            return manifest.digest
-        wanted = Platform.parse(platform) if isinstance(platform, str) else platform
-        return select_platform(manifest.document, wanted).digest
+        if isinstance(manifest.document, ImageIndex):
+            return select_platform(manifest.document, platform).digest
+        config = manifest.document.config
+        content = self.get_blob(config.digest, size=config.size)
+        check_image_platform(f"{self.path}@{manifest.digest}", content, platform)
+        return manifest.digest
 
     def referrers(self, reference: str, *, artifact_type: str | None = None) -> list[Descriptor]:
         """The manifests whose `subject` is the image, and those of its `sha256-<hex>` index."""

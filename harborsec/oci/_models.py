@@ -35,6 +35,8 @@ __all__ = [
     "ImageManifest",
     "Manifest",
     "Platform",
+    "check_image_platform",
+    "image_platform",
     "make_converter",
     "parse_manifest",
     "select_platform",
@@ -369,4 +371,68 @@ def select_platform(index: ImageIndex, platform: Platform | str) -> Descriptor:
         f"no manifest for platform {wanted} in the index; it has: {', '.join(available) or 'none'}",
         platform=str(wanted),
         available=available,
+    )
+
+
+_MAX_CONFIG = 4 * 1024 * 1024
+"""Image configs larger than this are not read for their platform (they are a few KiB)."""
+
+
+def image_platform(config: bytes) -> Platform | None:
+    """The platform an image configuration declares (`os`, `architecture`, `variant`).
+
+    Example:
+        >>> str(image_platform(b'{"os": "linux", "architecture": "arm64", "variant": "v8"}'))
+        'linux/arm64/v8'
+        >>> image_platform(b"{}") is None
+        True
+
+    Returns:
+        The platform, or `None` when the configuration names none (such as the empty config of
+        an artifact, or one that is not JSON).
+    """
+    if len(config) > _MAX_CONFIG:
+        return None
+    try:
+        data = json.loads(config)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    os_name, arch, variant = data.get("os"), data.get("architecture"), data.get("variant")
+    if not (isinstance(os_name, str) and os_name and isinstance(arch, str) and arch):
+        return None
+    version = data.get("os.version")
+    return Platform(
+        os=os_name,
+        architecture=arch,
+        variant=variant if isinstance(variant, str) and variant else None,
+        os_version=version if isinstance(version, str) and version else None,
+    )
+
+
+def check_image_platform(name: str, config: bytes, platform: Platform | str) -> None:
+    """Check that a single-platform image is for `platform`, as its configuration says.
+
+    A release gate that asks for `linux/s390x` must not get an amd64 image's digest because the
+    image happens not to be multi-platform.
+
+    Args:
+        name: The image, for the message (`repository@digest`).
+        config: The image configuration blob (already verified against its digest).
+        platform: The platform asked for.
+
+    Raises:
+        PlatformNotFoundError: The image is for another platform, or its configuration names
+            none (an artifact, not an image).
+    """
+    wanted = Platform.parse(platform) if isinstance(platform, str) else platform
+    actual = image_platform(config)
+    if actual is not None and actual.matches(wanted):
+        return
+    have = str(actual) if actual is not None else "no platform in its configuration"
+    raise PlatformNotFoundError(
+        f"{name} is a single-platform image for {have}, not for {wanted}",
+        platform=str(wanted),
+        available=[str(actual)] if actual is not None else [],
     )

@@ -22,6 +22,7 @@ from harborsec.oci._models import (
     ImageIndex,
     Manifest,
     Platform,
+    check_image_platform,
     parse_manifest,
     select_platform,
 )
@@ -109,12 +110,14 @@ def resolve(
 
     One HEAD with every manifest media type in `Accept`; a GET, hashing the body, only when the
     registry sends no usable `Docker-Content-Digest`. With a platform, an index is fetched (by
-    digest, verified) and the platform's manifest is picked from it.
+    digest, verified) and the platform's manifest is picked from it; a single-platform image's
+    manifest and configuration are fetched (verified) to check that it is for that platform.
 
     Raises:
         NotFoundError: No such tag or manifest.
         DigestMismatchError: A digest reference answered with another digest.
-        PlatformNotFoundError: The index lists no manifest for the platform.
+        PlatformNotFoundError: The index lists no manifest for the platform, or the
+            single-platform image is for another platform.
     """
     response = yield _manifest_request("HEAD", base, repository, reference)
     raise_for_status(response)
@@ -129,14 +132,19 @@ def resolve(
             expected=reference,
             actual=digest,
         )
-    if platform is None or media_type not in INDEX_TYPES:
+    if platform is None:
         return digest
-    index = yield from get_manifest(base, repository, digest)
-    if not isinstance(index.document, ImageIndex):
+    manifest = yield from get_manifest(base, repository, digest)
+    if media_type in INDEX_TYPES and not isinstance(manifest.document, ImageIndex):
         raise InvalidDocumentError(
             f"{repository}@{digest} was announced as an index but is not one"
         )
-    return select_platform(index.document, platform).digest
+    if isinstance(manifest.document, ImageIndex):
+        return select_platform(manifest.document, platform).digest
+    config = manifest.document.config
+    content = yield from get_blob(base, repository, config.digest, size=config.size)
+    check_image_platform(f"{repository}@{digest}", content, platform)
+    return digest
 
 
 def get_blob(

@@ -296,3 +296,42 @@ async def test_async_direct_path_is_off_with_proxies(monkeypatch):
     async with harborsec.AsyncRegistry(URL, auth=None, transport=HarborEmulator().transport()) as r:
         assert not r._direct
         assert await r.ping()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_single_platform_image_is_checked_against_the_platform_asked_for(emulator, kind):
+    from tests.client._both import call, close, open_registry
+
+    blobs, manifests, _ = build_demo_image(("linux/amd64",))
+    registry = open_registry(kind, emulator.transport())
+    try:
+        for data in blobs.values():
+            await call(registry.push_blob("library/single", data))
+        digest = await call(
+            registry.push_manifest(
+                "library/single", manifests[0][1], media_type=OCI_MANIFEST, tag="1.0"
+            )
+        )
+        assert await call(registry.resolve("library/single:1.0", platform="linux/amd64")) == digest
+        assert await call(registry.resolve("library/single:1.0", platform="linux/x86_64")) == digest
+        with pytest.raises(harborsec.PlatformNotFoundError) as caught:
+            await call(registry.resolve("library/single:1.0", platform="linux/s390x"))
+        assert caught.value.platform == "linux/s390x"
+        assert caught.value.available == ("linux/amd64",)
+        assert "single-platform image for linux/amd64" in str(caught.value)
+        # an artifact (empty config) names no platform: refused too, never its digest
+        empty = harborsec.Descriptor.for_content("application/vnd.oci.empty.v1+json", b"{}")
+        layer = harborsec.Descriptor.for_content("text/plain", b"payload")
+        for data in (b"{}", b"payload"):
+            await call(registry.push_blob("library/single", data))
+        artifact = ImageManifest(
+            config=empty, layers=(layer,), artifact_type="application/example"
+        ).to_bytes()
+        await call(
+            registry.push_manifest("library/single", artifact, media_type=OCI_MANIFEST, tag="a")
+        )
+        with pytest.raises(harborsec.PlatformNotFoundError, match="no platform") as caught:
+            await call(registry.resolve("library/single:a", platform="linux/amd64"))
+        assert caught.value.available == ()
+    finally:
+        await close(registry)

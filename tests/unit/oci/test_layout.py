@@ -100,3 +100,18 @@ def test_push_then_read_back(tmp_path):
     assert layout.list_tags() == ["1.0"]
     assert json.loads((tmp_path / "new" / "index.json").read_text())["schemaVersion"] == 2
     assert not list((tmp_path / "new").glob(".tmp-*"))
+
+
+def test_a_single_platform_image_must_be_for_the_platform_asked_for(tmp_path):
+    from harborsec.cli._demo import build_demo_image
+
+    layout = OciLayout(tmp_path / "single", create=True)
+    blobs, manifests, _ = build_demo_image(("linux/arm64/v8",))
+    for data in blobs.values():
+        layout.push_blob(data)
+    digest = layout.push_manifest(
+        manifests[0][1], media_type="application/vnd.oci.image.manifest.v1+json", tag="1.0"
+    )
+    assert layout.resolve("1.0", platform="linux/arm64") == digest
+    with pytest.raises(harborsec.PlatformNotFoundError, match="for linux/arm64/v8, not for"):
+        layout.resolve("1.0", platform="linux/amd64")

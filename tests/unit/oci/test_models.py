@@ -167,3 +167,31 @@ def test_platform_not_found_lists_what_there_is():
 def test_bad_platforms(text):
     with pytest.raises(ValueError):
         Platform.parse(text)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"os": "linux"}',
+        b'{"os": 1, "architecture": "amd64"}',
+        b'{"os": "", "architecture": "amd64"}',
+        b"\xff\xfe",
+    ],
+)
+def test_image_platform_is_none_when_the_config_names_none(config):
+    assert harborsec.oci.image_platform(config) is None
+    with pytest.raises(harborsec.PlatformNotFoundError):
+        harborsec.oci.check_image_platform("repo@sha256:x", config, "linux/amd64")
+
+
+def test_image_platform_reads_variant_and_os_version():
+    platform = harborsec.oci.image_platform(
+        b'{"os": "windows", "architecture": "amd64", "os.version": "10.0.17763.1", "variant": ""}'
+    )
+    assert platform == harborsec.oci.Platform("windows", "amd64", None, "10.0.17763.1")
+    harborsec.oci.check_image_platform(
+        "r@d", b'{"os":"linux","architecture":"arm"}', "linux/arm/v7"
+    )
