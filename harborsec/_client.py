@@ -53,7 +53,12 @@ from harborsec.harbor._projects import (
 from harborsec.harbor._scanners import AsyncScanAll, AsyncScanners, ScanAll, Scanners
 from harborsec.oci import _ops
 from harborsec.oci._auth import RegistryAuth
-from harborsec.oci._credentials import Credentials, credentials_from_env, docker_credentials
+from harborsec.oci._credentials import (
+    Credentials,
+    credentials_from_env,
+    docker_credentials,
+    harbor_url_from_env,
+)
 from harborsec.oci._digest import DigestVerifier
 from harborsec.oci._layout import OciLayout
 from harborsec.oci._models import Descriptor, Manifest, Platform
@@ -93,7 +98,7 @@ class _RegistryBase:
         environ: Mapping[str, str] | None = None,
         max_connections: int = 100,
     ) -> None:
-        env_url, env_credentials = credentials_from_env(environ)
+        env_url = harbor_url_from_env(environ)
         text = url or env_url
         if not text:
             raise ValueError("no registry URL: pass one, or set HARBOR_URL")
@@ -112,7 +117,7 @@ class _RegistryBase:
         """The registry's host (and port), as image references name it."""
         self.insecure = insecure
         """Whether TLS certificates are not verified."""
-        self._credentials = self._find_credentials(auth, env_url, env_credentials, environ)
+        self._credentials = self._find_credentials(auth, env_url, environ)
         self._auth = RegistryAuth(self.url, self._credentials)
         self._policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries=retries)
         self._timeout = timeout
@@ -134,7 +139,6 @@ class _RegistryBase:
         self,
         auth: AuthArg,
         env_url: str | None,
-        env_credentials: Credentials | None,
         environ: Mapping[str, str] | None,
     ) -> Credentials | None:
         if isinstance(auth, Credentials) or auth is None:
@@ -143,6 +147,7 @@ class _RegistryBase:
             if len(auth) != 2 or not all(isinstance(x, str) for x in auth):
                 raise CredentialsError("auth= must be a (username, password) pair of strings")
             return Credentials(username=auth[0], password=auth[1])
+        _, env_credentials = credentials_from_env(environ)  # only when they would be used
         if env_credentials is not None and (
             env_url is None
             or httpx.URL(env_url if "://" in env_url else f"https://{env_url}").netloc

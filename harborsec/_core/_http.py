@@ -226,7 +226,29 @@ def transport_error(error: httpx.HTTPError, request: httpx.Request) -> Transport
     method, url = request.method, safe_url(request.url)
     cls = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
     reason = str(error) or type(error).__name__
-    return cls(f"{method} {url} failed: {reason}", method=method, url=url)
+    return cls(f"{method} {url} failed: {reason}{_hint(error, request)}", method=method, url=url)
+
+
+_PLAIN_HTTP_SIGNS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST")
+"""OpenSSL's reasons when a TLS handshake gets a plain-HTTP answer."""
+
+
+def _hint(error: httpx.HTTPError, request: httpx.Request) -> str:
+    """What to do about a TLS failure, if that is what `error` is (else nothing)."""
+    if request.url.scheme != "https":
+        return ""
+    text = " ".join(str(e) for e in (error, error.__cause__, error.__context__) if e is not None)
+    if any(sign in text for sign in _PLAIN_HTTP_SIGNS):
+        return (
+            " (the server seems to speak plain HTTP: use an http:// URL, or insecure=True; "
+            "on the command line, --insecure)"
+        )
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return (
+            " (the server's certificate is not trusted: pass ca_bundle= with its CA; for a test "
+            "instance only, insecure=True or --insecure on the command line)"
+        )
+    return ""
 
 
 def json_body(response: httpx.Response) -> Any:

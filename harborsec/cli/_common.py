@@ -59,6 +59,8 @@ def connect(args: argparse.Namespace) -> Registry:
     if username and password is None:
         raise ValueError(f"no password for {username}: use --password-stdin or HARBOR_PASSWORD")
     auth: Any = (username, password) if username else NOT_GIVEN
+    if not (args.url or os.environ.get("HARBOR_URL", "").strip()):
+        raise ValueError("no Harbor URL: pass --url https://harbor.example.com or set HARBOR_URL")
     return Registry(args.url, auth=auth, insecure=args.insecure)
 
 

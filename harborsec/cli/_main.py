@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -12,7 +13,7 @@ from harborsec._version import __version__
 from harborsec.cli._common import Handler
 from harborsec.errors import HarborsecError
 
-__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 EXIT_OK = 0
 """Success."""
@@ -20,6 +21,8 @@ EXIT_FAILURE = 1
 """An error, or a check that failed."""
 EXIT_USAGE = 2
 """The command line was wrong."""
+EXIT_BROKEN_PIPE = 141
+"""The reader of the output went away (`harborsec projects | head -1`), as for a shell's SIGPIPE."""
 
 _COMMAND_MODULES = (
     "harborsec.cli._projects",
@@ -34,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harborsec",
         description="Supply-chain security for Harbor and any OCI registry.",
-        epilog="Exit codes: 0 success, 1 failure, 2 usage error.",
+        epilog="Exit codes: 0 success, 1 failure, 2 usage error, 141 output closed early.",
     )
     parser.add_argument("--version", action="version", version=f"harborsec {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -85,8 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
-    """Run `harborsec` with these arguments; return the exit code."""
+    """Run `harborsec` with these arguments; return the exit code.
+
+    When the output's reader goes away early (`harborsec projects | head -1`), the command stops
+    quietly with `EXIT_BROKEN_PIPE` (141), as commands killed by SIGPIPE do, with no traceback.
+    """
     out = stdout or sys.stdout
+    try:
+        return _main(argv, out)
+    except BrokenPipeError:
+        _silence(out)
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None, out: TextIO) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -106,6 +121,21 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _silence(out: TextIO) -> None:
+    """After a broken pipe: send what is left of `out` nowhere, so exiting does not fail again.
+
+    Python flushes `sys.stdout` at exit; its buffer still holds output for the closed pipe.
+    """
+    if out is not sys.stdout:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (a replaced sys.stdout): nothing to do
+        pass
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:

@@ -57,6 +57,7 @@ __all__ = [
     "IDENTITY_TOKEN_USERNAME",
     "Credentials",
     "credentials_from_env",
+    "harbor_url_from_env",
     "docker_credentials",
 ]
 
@@ -98,6 +99,16 @@ class Credentials:
         return self.username == IDENTITY_TOKEN_USERNAME
 
 
+def harbor_url_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """Read `HARBOR_URL` (surrounding whitespace removed; empty counts as unset).
+
+    Args:
+        environ: The environment to read; `os.environ` by default.
+    """
+    env = os.environ if environ is None else environ
+    return (env.get("HARBOR_URL") or "").strip() or None
+
+
 def credentials_from_env(
     environ: Mapping[str, str] | None = None,
 ) -> tuple[str | None, Credentials | None]:
@@ -117,7 +128,7 @@ def credentials_from_env(
         CredentialsError: Only one of `HARBOR_USERNAME` and `HARBOR_PASSWORD` is set.
     """
     env = os.environ if environ is None else environ
-    url = (env.get("HARBOR_URL") or "").strip() or None
+    url = harbor_url_from_env(env)
     username = (env.get("HARBOR_USERNAME") or "").strip()
     password = env.get("HARBOR_PASSWORD") or ""
     if username and password:

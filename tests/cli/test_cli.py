@@ -65,3 +65,14 @@ def test_the_installed_command_runs():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == IMAGE
+
+
+def test_a_plain_http_registry_without_insecure_says_what_to_do(capsys):
+    from harborsec.testing import HarborEmulator
+
+    with HarborEmulator().serve() as url:
+        host = url.split("://", 1)[1].rstrip("/")
+        code, _ = run("digest", f"{host}/library/app:1.0")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "plain HTTP" in err and "--insecure" in err

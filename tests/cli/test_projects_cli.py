@@ -183,3 +183,53 @@ def test_non_admin_cannot_write_the_system_list(harbor, monkeypatch, capsys):
 def test_help(argv, capsys):
     assert run(*argv)[0] == 0
     assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("with_username", [False, True])
+def test_password_stdin_with_the_username_from_the_environment(served, monkeypatch, with_username):
+    _, url = served
+    monkeypatch.setenv("HARBOR_URL", url)
+    monkeypatch.setenv("HARBOR_USERNAME", "admin")
+    monkeypatch.delenv("HARBOR_PASSWORD", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
+    monkeypatch.setattr("sys.stdin", io.StringIO("Harbor12345\n"))
+    extra = ("--username", "admin") if with_username else ()
+    code, out = run("whoami", "--password-stdin", *extra)
+    assert code == 0
+    assert out.startswith("admin (user) on ")
+
+
+def test_no_url_says_which_option_to_use(monkeypatch, capsys):
+    monkeypatch.delenv("HARBOR_URL", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", "/nonexistent")
+    assert run("projects")[0] == 2
+    err = capsys.readouterr().err
+    assert "--url" in err and "HARBOR_URL" in err
+
+
+def test_a_closed_pipe_ends_quietly(served):
+    """`harborsec projects | head -1`: no BrokenPipeError traceback, SIGPIPE's exit status."""
+    import os
+    import subprocess
+    import sys
+
+    emulator, url = served
+    for n in range(40):
+        emulator.create_project(f"pipe-{n:02d}")
+    env = {**os.environ, "HARBOR_URL": url, "HARBOR_USERNAME": "admin"}
+    env.update(HARBOR_PASSWORD="Harbor12345", DOCKER_CONFIG="/nonexistent")
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "harborsec", "projects"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 141, result.stderr
+    assert b"Traceback" not in result.stderr and b"BrokenPipe" not in result.stderr

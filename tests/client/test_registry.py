@@ -335,3 +335,13 @@ async def test_a_single_platform_image_is_checked_against_the_platform_asked_for
         assert caught.value.available == ()
     finally:
         await close(registry)
+
+
+def test_explicit_auth_ignores_half_set_environment_credentials(emulator):
+    environ = {"HARBOR_USERNAME": "admin"}  # no HARBOR_PASSWORD: only an error when used
+    with harborsec.Registry(
+        URL, auth=ADMIN, transport=emulator.transport(), environ=environ
+    ) as registry:
+        assert registry.whoami().username == "admin"
+    with pytest.raises(harborsec.CredentialsError, match="HARBOR_PASSWORD is not"):
+        harborsec.Registry(URL, transport=emulator.transport(), environ=environ)
