@@ -1,10 +1,10 @@
 """harborsec: a typed SDK for software-supply-chain security on Harbor and any OCI registry.
 
-Resolve an image to its digest, on any registry or a local OCI layout:
+Resolve an image to its digest, on any registry or a local OCI layout (here `layout` is the
+directory of an OCI image layout, as skopeo, oras or notation write, holding an image tagged `v1`):
 
     >>> import harborsec
-    >>> harborsec.resolve_digest(
-    ...     "oci:../shared/vectors/notation/notation-e2e-oci-layouts/e2e-valid-signature:v1")
+    >>> harborsec.resolve_digest(f"oci:{layout}:v1")
     'sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'
 
 Talk to one registry with [`Registry`][harborsec.Registry] (or

@@ -855,8 +855,9 @@ def resolve_digest(
         TransportError: The registry cannot be reached.
 
     Example:
-        >>> layouts = "../shared/vectors/notation/notation-e2e-oci-layouts"
-        >>> resolve_digest(f"oci:{layouts}/e2e-valid-signature:v1")
+        With `layout` the directory of an OCI image layout holding an image tagged `v1`:
+
+        >>> resolve_digest(f"oci:{layout}:v1")
         'sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'
     """
     platform = _platform(platform)

@@ -38,13 +38,13 @@ from typing import Any, Literal, NoReturn
 import httpx
 import pytest
 
+from tests._data import DATA, NOTATION_E2E, NOTATION_GO_LAYOUT
+
 __all__ = [
     "INSTALL_HINT",
     "OCI_INDEX",
     "OCI_MANIFEST",
     "PLATFORMS",
-    "PROJECT_ROOT",
-    "SHARED",
     "DOCKER_MANIFEST",
     "AuthMode",
     "RealRegistry",
@@ -54,18 +54,11 @@ __all__ = [
     "free_port",
     "require_binary",
     "require_real",
-    "require_shared",
     "seed_registry",
     "sha256_digest",
     "skopeo_copy",
     "skopeo_inspect_digest",
 ]
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""The project's root (the directory holding pyproject.toml)."""
-
-SHARED = Path(os.environ.get("HARBORSEC_SHARED") or PROJECT_ROOT.parent / "shared")
-"""The shared reference material: ``$HARBORSEC_SHARED``, else ``<project root>/../shared``."""
 
 INSTALL_HINT = "apt-get install docker-registry skopeo (CI installs them in .ci/run)"
 
@@ -109,13 +102,6 @@ def require_binary(name: str) -> str:
     return path
 
 
-def require_shared() -> Path:
-    """Return `SHARED`, or skip the test (fail it in CI) when it is not there."""
-    if not (SHARED / "vectors").is_dir():
-        _skip_or_fail(f"shared reference material not found at {SHARED}: set HARBORSEC_SHARED")
-    return SHARED
-
-
 def sha256_digest(data: bytes) -> str:
     """Return ``sha256:<hex>`` of `data`."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -130,10 +116,8 @@ def free_port() -> int:
 
 
 def _bcrypt_htpasswd(username: str, password: str) -> str:
-    try:
-        import bcrypt
-    except ImportError:  # pragma: no cover - bcrypt is in the test extra
-        _skip_or_fail("bcrypt not installed: pip install -e '.[test]'")
+    import bcrypt  # in the test extra: a missing one is an error, not a skip
+
     # Cost 4 is the minimum Go accepts; the registry checks the hash on every request.
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
     return f"{username}:{hashed}\n"
@@ -600,7 +584,7 @@ class SeededRef:
         media_type: The manifest's media type.
         platforms: For an index: ``os/arch[/variant]`` to the digest skopeo reports with
             ``--override-os/-arch/-variant`` (empty otherwise).
-        source: Where the content came from (a path under SHARED, or a description).
+        source: Where the content came from (a path under tests/data, or a description).
     """
 
     repository: str
@@ -640,16 +624,14 @@ class SeededRegistry:
         return self.registry.image(ref.reference if isinstance(ref, SeededRef) else ref)
 
 
-_E2E = "vectors/notation/notation-e2e-oci-layouts"
-NOTATION_LAYOUTS: Mapping[str, str] = {
-    "notation/valid": f"{_E2E}/e2e-valid-signature",
-    "notation/expired": f"{_E2E}/e2e-expired-signature",
-    "notation/invalid": f"{_E2E}/e2e-invalid-signature",
-    "notation/timestamped": f"{_E2E}/e2e-with-timestamped-signature",
+NOTATION_LAYOUTS: Mapping[str, Path] = {
+    "notation/valid": NOTATION_E2E / "e2e-valid-signature",
+    "notation/expired": NOTATION_E2E / "e2e-expired-signature",
+    "notation/invalid": NOTATION_E2E / "e2e-invalid-signature",
+    "notation/timestamped": NOTATION_E2E / "e2e-with-timestamped-signature",
 }
-"""Repository to OCI layout (relative to SHARED) for the notation e2e layouts (tag ``v1``)."""
+"""Repository to OCI layout (under tests/data) for the notation e2e layouts (tag ``v1``)."""
 
-NOTATION_GO_LAYOUT = "vectors/notation/notation-go/internal/testdata/oci-layout"
 NOTATION_GO_REPOSITORY = "notation/alpine"
 
 
@@ -665,9 +647,8 @@ def _single_manifest_layout(layout: Path, entry: Mapping[str, Any]) -> Iterator[
         yield f"oci:{root}:push"
 
 
-def _push_layout(registry: RealRegistry, repository: str, relpath: str) -> list[SeededRef]:
+def _push_layout(registry: RealRegistry, repository: str, layout: Path) -> list[SeededRef]:
     """Push every manifest of a notation e2e layout: tagged ones by tag, others by digest."""
-    layout = SHARED / relpath
     index = json.loads((layout / "index.json").read_bytes())
     refs: list[SeededRef] = []
     for entry in index["manifests"]:
@@ -694,7 +675,7 @@ def _push_layout(registry: RealRegistry, repository: str, relpath: str) -> list[
                     creds=registry.creds,
                     extra=["--preserve-digests"],
                 )
-        source = f"{relpath} {digest}"
+        source = f"{layout.relative_to(DATA)} {digest}"
         if tag:
             refs.append(SeededRef(repository, tag, digest, media_type, source=source))
         refs.append(SeededRef(repository, None, digest, media_type, source=source))
@@ -707,9 +688,9 @@ def seed_registry(registry: RealRegistry, workdir: Path) -> SeededRegistry:
     Content:
 
     * ``notation/{valid,expired,invalid,timestamped}``: the notation e2e OCI layouts under
-      SHARED: image ``v1``, its signature manifests (by digest) and, where the layout has one,
+      tests/data: image ``v1``, its signature manifests (by digest) and, where the layout has one,
       the referrers tag-schema index ``sha256-<hex>`` (pushed byte for byte with a raw PUT).
-    * ``notation/alpine:v2``: notation-go's test layout. Its 3 MB layer blob is not in SHARED
+    * ``notation/alpine:v2``: notation-go's test layout. Its 3 MB layer blob is not in the layout
       and the registry refuses manifests whose blobs it lacks, so the manifest and config are
       written into the registry's storage; fetching the layer answers 404.
     * ``multi/app:1.0`` and ``:latest``: a linux/amd64, linux/arm64/v8, linux/arm/v7 OCI index
@@ -723,19 +704,18 @@ def seed_registry(registry: RealRegistry, workdir: Path) -> SeededRegistry:
     Raises:
         RuntimeError: A push failed or skopeo reports another digest than expected.
     """
-    require_shared()
     refs: list[SeededRef] = []
-    for repository, relpath in NOTATION_LAYOUTS.items():
-        refs += _push_layout(registry, repository, relpath)
+    for repository, layout in NOTATION_LAYOUTS.items():
+        refs += _push_layout(registry, repository, layout)
 
-    layout = SHARED / NOTATION_GO_LAYOUT
+    layout = NOTATION_GO_LAYOUT
     entry = json.loads((layout / "index.json").read_bytes())["manifests"][0]
     manifest = (layout / "blobs" / "sha256" / entry["digest"][7:]).read_bytes()
     config_digest = json.loads(manifest)["config"]["digest"]
     config = (layout / "blobs" / "sha256" / config_digest[7:]).read_bytes()
     tag = entry["annotations"][_REF_NAME]
     digest = registry.plant_manifest(NOTATION_GO_REPOSITORY, manifest, tags=[tag], blobs=[config])
-    source = f"{NOTATION_GO_LAYOUT} (layer blob missing)"
+    source = f"{layout.relative_to(DATA)} (layer blob missing)"
     refs.append(SeededRef(NOTATION_GO_REPOSITORY, tag, digest, OCI_MANIFEST, source=source))
     refs.append(SeededRef(NOTATION_GO_REPOSITORY, None, digest, OCI_MANIFEST, source=source))
 

@@ -1,7 +1,8 @@
 """Check JSON bodies against Harbor's OpenAPI spec (Swagger 2.0), for tests.
 
-The spec is `harbor-swagger.yaml` in the shared reference material: ``$HARBORSEC_SHARED/spec``,
-else ``<project root>/../shared/spec``. Its schemas are turned into JSON Schema (draft 4):
+The spec is ``tests/data/spec/harbor-swagger.yaml``, an unmodified copy of Harbor's
+``api/v2.0/swagger.yaml`` (``tests/data/README.md`` says which revision). Its schemas are turned
+into JSON Schema (draft 4):
 
 * ``$ref`` s stay references into the spec's ``definitions``, which travel with every schema;
 * ``x-nullable: true`` allows ``null``; anything else does not (go-swagger only writes
@@ -24,18 +25,17 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema  # type: ignore[import-untyped]
 import yaml
 
+from tests._data import HARBOR_SPEC
+
 __all__ = [
     "API_BASE_PATH",
-    "SPEC_PATH",
     "SpecCheckedTransport",
     "documented_statuses",
     "load_spec",
@@ -46,14 +46,6 @@ __all__ = [
     "validate_request_body",
     "validate_response",
 ]
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = (
-    Path(os.environ.get("HARBORSEC_SHARED") or PROJECT_ROOT.parent / "shared")
-    / "spec"
-    / "harbor-swagger.yaml"
-)
-"""The spec file this module reads."""
 
 API_BASE_PATH = "/api/v2.0"
 
@@ -68,7 +60,7 @@ _SCHEMA_LIST_KEYS = frozenset({"allOf", "anyOf", "oneOf"})
 @functools.cache
 def load_spec() -> dict[str, Any]:
     """The parsed spec (cached; do not modify it)."""
-    with SPEC_PATH.open(encoding="utf-8") as file:
+    with HARBOR_SPEC.open(encoding="utf-8") as file:
         spec: dict[str, Any] = yaml.safe_load(file)
     return spec
 

@@ -7,9 +7,9 @@ read is checked against its digest, and every write is atomic (a temporary file,
 `os.replace`), so an interrupted push never leaves a half-written blob or index.
 
 Example:
-    >>> layouts = "../shared/vectors/notation/notation-e2e-oci-layouts"
-    >>> layout = OciLayout(f"{layouts}/e2e-valid-signature")
-    >>> layout.resolve("v1")
+    With `layout` the directory of an OCI image layout holding an image tagged `v1`:
+
+    >>> OciLayout(layout).resolve("v1")
     'sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'
 """
 

@@ -3,10 +3,9 @@ import sys
 
 import pytest
 
-from tests._real import SHARED
+from tests._data import VALID_LAYOUT as LAYOUT
 from tests.cli._run import run
 
-LAYOUT = SHARED / "vectors" / "notation" / "notation-e2e-oci-layouts" / "e2e-valid-signature"
 IMAGE = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
 
 

@@ -293,19 +293,16 @@ async def test_project_namespaces_and_is_immutable(client):
 
 
 async def test_project_scanner(client):
-    from harborsec.harbor import _scanners
-
-    if not hasattr(_scanners, "ProjectScanner"):
-        pytest.skip("the project scanner is not committed yet")
     project = await create(client, "scanned")
     expected = "AsyncProjectScanner" if isinstance(client, AsyncRegistry) else "ProjectScanner"
     assert type(project.scanner).__name__ == expected
 
 
 async def test_project_plan_runs_the_policy_plan(client):
-    policy_module = pytest.importorskip("harborsec.policy")
+    from harborsec.policy import Policy
+
     project = await create(client, "planned")
-    policy = policy_module.Policy(auto_scan=True, severity="critical", prevent_vulnerable=True)
+    policy = Policy(auto_scan=True, severity="critical", prevent_vulnerable=True)
     plan = await call(project.plan(policy))
     assert type(plan).__name__ == ("AsyncPlan" if isinstance(client, AsyncRegistry) else "Plan")
     assert "~ auto_scan: false -> true" in plan.diff()

@@ -13,24 +13,22 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests._data import VALID_LAYOUT as E2E_VALID
 from tests._real import (
     DOCKER_MANIFEST,
     OCI_INDEX,
     OCI_MANIFEST,
     PLATFORMS,
-    SHARED,
     RealRegistry,
     SeededRegistry,
     build_multiplatform_layout,
     require_binary,
-    require_shared,
     sha256_digest,
     skopeo_copy,
     skopeo_inspect_digest,
 )
 
 ACCEPT = f"{OCI_MANIFEST}, {OCI_INDEX}, {DOCKER_MANIFEST}"
-E2E_VALID = SHARED / "vectors/notation/notation-e2e-oci-layouts/e2e-valid-signature"
 
 
 def _manifest(
@@ -101,7 +99,6 @@ def test_anonymous_registry_accepts_pushes_without_credentials(
     assert real_registry_anon.creds is None
     assert httpx.get(f"{real_registry_anon.url}/v2/").status_code == 200
     require_binary("skopeo")
-    require_shared()
     skopeo_copy(f"oci:{E2E_VALID}:v1", real_registry_anon.image("anon/valid:v1"))
     response = _manifest(real_registry_anon, "anon/valid:v1")
     assert response.status_code == 200
@@ -193,7 +190,6 @@ def test_token_registry_rejects_a_forged_token(real_registry_token: RealRegistry
 
 def test_token_registry_push_and_pull_with_skopeo(real_registry_token: RealRegistry) -> None:
     require_binary("skopeo")
-    require_shared()
     destination = real_registry_token.image("library/valid:v1")
     skopeo_copy(f"oci:{E2E_VALID}:v1", destination, creds=real_registry_token.creds)
     digest = skopeo_inspect_digest(destination, creds=real_registry_token.creds, raw=True)

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from harborsec.testing import HarborEmulator
-from tests._real import SHARED, RealRegistry, require_binary, skopeo_copy, skopeo_inspect_digest
+from tests._data import VALID_LAYOUT as LAYOUT
+from tests._real import RealRegistry, require_binary, skopeo_copy, skopeo_inspect_digest
 from tests.testing._emu import ADMIN, OCI_MANIFEST, get_token
 
-LAYOUT = SHARED / "vectors" / "notation" / "notation-e2e-oci-layouts" / "e2e-valid-signature"
 IMAGE_DIGEST = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
 SIGNATURE_DIGEST = "sha256:90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f"
 CREDS = "admin:Harbor12345"

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-pytest.importorskip("httpx_aiohttp")
-
 from harborsec import AsyncRegistry
 from harborsec._core._aiohttp import AiohttpTransport, aiohttp_transport
 

@@ -5,9 +5,9 @@ import pytest
 
 import harborsec
 from harborsec.oci import OciLayout
-from tests._real import SHARED
+from tests._data import NOTATION_E2E as E2E
+from tests._data import NOTATION_GO_LAYOUT
 
-E2E = SHARED / "vectors" / "notation" / "notation-e2e-oci-layouts"
 IMAGE = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
 SIGNATURE = "sha256:90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f"
 
@@ -24,11 +24,11 @@ SIGNATURE = "sha256:90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6
             "sha256:53b0191218aed9a3c1f7c661736ac40cfc8eb928642348fd843ba3f0483c0c20",
         ),
         (
-            f"oci:{SHARED}/vectors/notation/notation-go/internal/testdata/oci-layout",
+            f"oci:{NOTATION_GO_LAYOUT}",
             "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
         ),
         (
-            f"oci:{SHARED}/vectors/notation/notation-go/internal/testdata/oci-layout:v2",
+            f"oci:{NOTATION_GO_LAYOUT}:v2",
             "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
         ),
     ],

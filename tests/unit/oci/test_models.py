@@ -14,9 +14,8 @@ from harborsec.oci import (
     select_platform,
 )
 from harborsec.oci._models import make_converter
-from tests._real import SHARED
+from tests._data import NOTATION as LAYOUTS
 
-LAYOUTS = SHARED / "vectors" / "notation"
 STRICT = make_converter(strict=True)
 
 
