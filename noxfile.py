@@ -14,7 +14,7 @@ nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-LINT_PATHS = ["harborsec", "tests", "benchmarks", "scripts", "noxfile.py"]
+LINT_PATHS = ["harborsec", "tests", "benchmarks", "scripts", "conftest.py", "noxfile.py"]
 
 
 @nox.session(python=PYTHONS)
