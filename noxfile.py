@@ -26,10 +26,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check."""
+    """Ruff lint and format check, and the generated sync facades are current."""
     session.install("ruff")
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
+    session.run("python", "scripts/unasync.py", "--check")
 
 
 @nox.session

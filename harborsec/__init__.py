@@ -16,10 +16,23 @@ schedules), `harborsec.policy` (policy as code) and `harborsec.testing` (the Har
 
 from harborsec._client import AsyncRegistry, Registry, resolve_digest
 from harborsec._core._retry import RetryPolicy
+from harborsec._facades._async._allowlists import AsyncProjectAllowlist, AsyncSystemAllowlist
+from harborsec._facades._async._immutability import AsyncImmutabilityRules
+from harborsec._facades._async._plan import AsyncPlan
+from harborsec._facades._async._projects import AsyncProject
+from harborsec._facades._async._scan_all import AsyncScanAll
+from harborsec._facades._async._scanners import AsyncProjectScanner, AsyncScanners
+from harborsec._facades._sync._allowlists import ProjectAllowlist, SystemAllowlist
+from harborsec._facades._sync._immutability import ImmutabilityRules
+from harborsec._facades._sync._plan import Plan
+from harborsec._facades._sync._projects import Project
+from harborsec._facades._sync._scan_all import ScanAll
+from harborsec._facades._sync._scanners import ProjectScanner, Scanners
 from harborsec._version import __version__
 from harborsec.errors import (
     APIError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     CredentialsError,
     DigestMismatchError,
@@ -46,10 +59,8 @@ from harborsec.errors import (
     VerificationError,
 )
 from harborsec.harbor import (
-    AsyncProject,
     CveAllowlist,
     ImmutabilityRule,
-    Project,
     ProjectConfig,
     Scanner,
     ScheduleType,
@@ -66,13 +77,21 @@ from harborsec.oci import (
     OciLayout,
     Platform,
 )
-from harborsec.policy import Plan, Policy
+from harborsec.policy import Policy
 
 __all__ = [
     "APIError",
+    "AsyncImmutabilityRules",
+    "AsyncPlan",
     "AsyncProject",
+    "AsyncProjectAllowlist",
+    "AsyncProjectScanner",
     "AsyncRegistry",
+    "AsyncScanAll",
+    "AsyncScanners",
+    "AsyncSystemAllowlist",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "Credentials",
     "CredentialsError",
@@ -86,6 +105,7 @@ __all__ = [
     "ImageManifest",
     "ImageReference",
     "ImmutabilityRule",
+    "ImmutabilityRules",
     "InvalidDocumentError",
     "InvalidPolicyError",
     "InvalidReferenceError",
@@ -103,16 +123,21 @@ __all__ = [
     "PolicyViolationError",
     "PreconditionFailedError",
     "Project",
+    "ProjectAllowlist",
     "ProjectConfig",
+    "ProjectScanner",
     "RateLimitError",
     "Registry",
     "RequestTimeoutError",
     "resolve_digest",
     "RetryPolicy",
+    "ScanAll",
     "Scanner",
+    "Scanners",
     "ScheduleType",
     "ServerError",
     "Severity",
+    "SystemAllowlist",
     "TransportError",
     "UnauthorizedError",
     "UnprocessableEntityError",

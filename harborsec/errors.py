@@ -6,6 +6,7 @@ httpx exceptions never leak out::
     HarborsecError
     ├── TransportError                  the request never got an HTTP answer
     │   └── RequestTimeoutError
+    ├── ClientClosedError               a client used after `close()` or its `with` block
     ├── APIError                        the server answered with an error status
     │   ├── BadRequestError             400
     │   ├── UnauthorizedError           401
@@ -51,6 +52,7 @@ import attrs
 __all__ = [
     "APIError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "CredentialsError",
     "DigestMismatchError",
@@ -287,3 +289,11 @@ class DigestMismatchError(VerificationError):
 
 class UnsupportedError(HarborsecError):
     """The registry, document or algorithm uses a feature harborsec does not support."""
+
+
+class ClientClosedError(HarborsecError, RuntimeError):
+    """A client was used after `close()` (or `aclose()`), or after its `with` block ended.
+
+    A closed client cannot be reopened: create a new one, or make every call inside its `with`
+    block.
+    """

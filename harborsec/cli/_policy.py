@@ -15,10 +15,10 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from harborsec._facades._sync._plan import Plan
 from harborsec.cli._common import add_connection_options, connect, print_json
-from harborsec.harbor._immutability import ImmutabilityRule
-from harborsec.harbor._projects import Severity
-from harborsec.policy import Change, Plan, Policy
+from harborsec.harbor import ImmutabilityRule, Severity
+from harborsec.policy import Change, Policy
 from harborsec.policy._policy import FORMATS
 
 __all__ = ["register"]

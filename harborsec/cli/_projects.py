@@ -17,12 +17,7 @@ from typing import Any, TextIO
 
 from harborsec._core._http import NOT_GIVEN
 from harborsec.cli._common import add_connection_options, connect, print_json
-from harborsec.harbor._projects import (
-    CveAllowlist,
-    ProjectConfig,
-    ProjectInfo,
-    Severity,
-)
+from harborsec.harbor import CveAllowlist, ProjectConfig, ProjectInfo, Severity
 
 __all__ = ["register"]
 

@@ -25,14 +25,12 @@ from typing import Any, TextIO
 from harborsec._client import Registry
 from harborsec.cli._common import add_connection_options, connect, print_json
 from harborsec.errors import NotFoundError
-from harborsec.harbor._immutability import MAX_RULES, ImmutabilityRule, ImmutabilityRules
-from harborsec.harbor._scanners import (
-    ProjectScanner,
-    ScanAll,
+from harborsec.harbor import (
+    MAX_RULES,
+    ImmutabilityRule,
     ScanAllMetrics,
     Scanner,
     ScannerAuth,
-    Scanners,
     ScanSchedule,
     ScheduleType,
 )
@@ -310,7 +308,7 @@ def _credential(args: argparse.Namespace) -> str | None:
 
 
 def _find_scanner(registry: Registry, wanted: str) -> Scanner:
-    scanners = Scanners(registry).list()
+    scanners = registry.scanners.list()
     for scanner in scanners:
         if wanted in (scanner.uuid, scanner.name):
             return scanner
@@ -328,7 +326,7 @@ def _find_scanner(registry: Registry, wanted: str) -> Scanner:
 
 def _immutability_list(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        rules = ImmutabilityRules(registry, args.project).list()
+        rules = registry.project(args.project).immutability.list()
     if args.json:
         print_json([_rule_dict(rule) for rule in rules], out)
         return 0
@@ -358,7 +356,7 @@ def _immutability_add(args: argparse.Namespace, out: TextIO) -> int:
         disabled=args.disabled,
     )
     with connect(args) as registry:
-        rules = ImmutabilityRules(registry, args.project)
+        rules = registry.project(args.project).immutability
         created = rules.create(rule, enforce_limit=not args.no_limit)
     if args.json:
         print_json(_rule_dict(created), out)
@@ -369,7 +367,7 @@ def _immutability_add(args: argparse.Namespace, out: TextIO) -> int:
 
 def _immutability_change(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        rules = ImmutabilityRules(registry, args.project)
+        rules = registry.project(args.project).immutability
         if args.action == "enable":
             rules.enable(args.rule_id)
         elif args.action == "disable":
@@ -383,7 +381,7 @@ def _immutability_change(args: argparse.Namespace, out: TextIO) -> int:
 
 def _immutability_check(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        rules = ImmutabilityRules(registry, args.project).list()
+        rules = registry.project(args.project).immutability.list()
     prefix = f"{args.project}/"
     repository = args.repository.removeprefix(prefix)
     matching = next((rule for rule in rules if rule.matches(repository, args.tag)), None)
@@ -410,7 +408,7 @@ def _immutability_check(args: argparse.Namespace, out: TextIO) -> int:
 
 def _scanners_list(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        scanners = Scanners(registry).list()
+        scanners = registry.scanners.list()
     if args.json:
         print_json([_scanner_dict(s) for s in scanners], out)
         return 0
@@ -435,7 +433,7 @@ def _scanners_list(args: argparse.Namespace, out: TextIO) -> int:
 def _scanners_register(args: argparse.Namespace, out: TextIO) -> int:
     credential = _credential(args)
     with connect(args) as registry:
-        scanner = Scanners(registry).register(
+        scanner = registry.scanners.register(
             args.name,
             args.adapter_url,
             auth=ScannerAuth.parse(args.auth),
@@ -456,7 +454,7 @@ def _scanners_register(args: argparse.Namespace, out: TextIO) -> int:
 def _scanners_ping(args: argparse.Namespace, out: TextIO) -> int:
     credential = _credential(args)
     with connect(args) as registry:
-        Scanners(registry).ping(
+        registry.scanners.ping(
             args.adapter_url, auth=ScannerAuth.parse(args.auth), credential=credential
         )
     print(f"Harbor reached the scanner adapter at {args.adapter_url}", file=out)
@@ -466,7 +464,7 @@ def _scanners_ping(args: argparse.Namespace, out: TextIO) -> int:
 def _scanners_default(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
         scanner = _find_scanner(registry, args.scanner)
-        Scanners(registry).set_default(scanner.uuid)
+        registry.scanners.set_default(scanner.uuid)
     print(f"{scanner.name} is now the default scanner", file=out)
     return 0
 
@@ -474,14 +472,14 @@ def _scanners_default(args: argparse.Namespace, out: TextIO) -> int:
 def _scanners_delete(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
         scanner = _find_scanner(registry, args.scanner)
-        Scanners(registry).delete(scanner.uuid)
+        registry.scanners.delete(scanner.uuid)
     print(f"deleted scanner {scanner.name} {scanner.uuid}", file=out)
     return 0
 
 
 def _scanners_set_project(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        project_scanner = ProjectScanner(registry, args.project)
+        project_scanner = registry.project(args.project).scanner
         project_scanner.set(args.scanner)
         scanner = project_scanner.get()
     name = scanner.name if scanner else args.scanner
@@ -494,7 +492,7 @@ def _scanners_set_project(args: argparse.Namespace, out: TextIO) -> int:
 
 def _schedule_show(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        schedule = ScanAll(registry).schedule()
+        schedule = registry.scan_all.schedule()
     if args.json:
         print_json(_schedule_dict(schedule), out)
     else:
@@ -504,7 +502,7 @@ def _schedule_show(args: argparse.Namespace, out: TextIO) -> int:
 
 def _schedule_set(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        schedule = ScanAll(registry).set_schedule(args.type, args.cron)
+        schedule = registry.scan_all.set_schedule(args.type, args.cron)
     if args.json:
         print_json(_schedule_dict(schedule), out)
     else:
@@ -514,21 +512,21 @@ def _schedule_set(args: argparse.Namespace, out: TextIO) -> int:
 
 def _schedule_run(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        ScanAll(registry).run()
+        registry.scan_all.run()
     print("scan-all started", file=out)
     return 0
 
 
 def _schedule_stop(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        ScanAll(registry).stop()
+        registry.scan_all.stop()
     print("scan-all stopped", file=out)
     return 0
 
 
 def _schedule_metrics(args: argparse.Namespace, out: TextIO) -> int:
     with connect(args) as registry:
-        scan_all = ScanAll(registry)
+        scan_all = registry.scan_all
         metrics = scan_all.schedule_metrics() if args.scheduled else scan_all.metrics()
     if args.json:
         print_json(_metrics_dict(metrics), out)

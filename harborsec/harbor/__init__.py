@@ -1,7 +1,9 @@
 """The Harbor side: projects, security settings, allowlists, immutability, scanners, schedules.
 
-Reach it from a client: `registry.project("team")`, `registry.projects()`, `registry.whoami()`,
-`registry.scanners`, `registry.scan_all`, `registry.system_allowlist`.
+This package holds the models (and the operations behind them); the classes that act on a
+Harbor (`Project`, `ProjectAllowlist`, `ImmutabilityRules`, `Scanners`, `ScanAll`...) are in
+`harborsec`. Reach them from a client: `registry.project("team")`, `registry.projects()`,
+`registry.whoami()`, `registry.scanners`, `registry.scan_all`, `registry.system_allowlist`.
 
 Example:
     >>> from harborsec import Registry
@@ -14,84 +16,49 @@ Example:
     <Severity.HIGH: 'high'>
 """
 
+from harborsec.harbor._allowlists import CveAllowlist, EffectiveAllowlist
+from harborsec.harbor._config import ProjectConfig
 from harborsec.harbor._doublestar import doublestar_match, validate_pattern
+from harborsec.harbor._identity import Identity, Permission
 from harborsec.harbor._immutability import (
     MAX_RULES,
-    AsyncImmutabilityRules,
     ImmutabilityRule,
-    ImmutabilityRules,
     RepositoryDecoration,
     TagDecoration,
     is_immutable,
 )
-from harborsec.harbor._projects import (
-    AsyncProject,
-    AsyncProjectAllowlist,
-    AsyncSystemAllowlist,
-    CveAllowlist,
-    EffectiveAllowlist,
-    Identity,
-    Permission,
-    Project,
-    ProjectAllowlist,
-    ProjectConfig,
-    ProjectInfo,
-    Severity,
-    SystemAllowlist,
-)
-from harborsec.harbor._scanners import (
+from harborsec.harbor._projects import ProjectInfo
+from harborsec.harbor._scanners import Scanner, ScannerAuth, ScannerCapability, ScannerMetadata
+from harborsec.harbor._schedules import (
     SCHEDULE_CRONS,
-    AsyncProjectScanner,
-    AsyncScanAll,
-    AsyncScanners,
-    ProjectScanner,
-    ScanAll,
     ScanAllMetrics,
-    Scanner,
-    ScannerAuth,
-    ScannerCapability,
-    ScannerMetadata,
-    Scanners,
     ScanSchedule,
     ScheduleType,
     validate_cron,
 )
+from harborsec.harbor._severity import Severity
 
 __all__ = [
-    "AsyncImmutabilityRules",
-    "AsyncProject",
-    "AsyncProjectAllowlist",
-    "AsyncProjectScanner",
-    "AsyncScanAll",
-    "AsyncScanners",
-    "AsyncSystemAllowlist",
     "CveAllowlist",
     "doublestar_match",
     "EffectiveAllowlist",
     "Identity",
     "ImmutabilityRule",
-    "ImmutabilityRules",
     "is_immutable",
     "MAX_RULES",
     "Permission",
-    "Project",
-    "ProjectAllowlist",
     "ProjectConfig",
     "ProjectInfo",
-    "ProjectScanner",
     "RepositoryDecoration",
-    "ScanAll",
     "ScanAllMetrics",
     "Scanner",
     "ScannerAuth",
     "ScannerCapability",
     "ScannerMetadata",
-    "Scanners",
     "ScanSchedule",
     "SCHEDULE_CRONS",
     "ScheduleType",
     "Severity",
-    "SystemAllowlist",
     "TagDecoration",
     "validate_cron",
     "validate_pattern",

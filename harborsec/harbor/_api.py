@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import cattrs
 import httpx
 
-from harborsec._core._http import with_path
+from harborsec._core._http import json_body, with_path
 from harborsec.errors import MalformedResponseError
 
 T = TypeVar("T")
@@ -26,9 +26,9 @@ __all__ = [
     "BY_NAME",
     "api_url",
     "make_harbor_converter",
+    "optional_json",
     "structure",
     "project_segment",
-    "project_target",
     "repository_segment",
 ]
 
@@ -44,17 +44,6 @@ def project_segment(name: str) -> str:
     if not name:
         raise ValueError("empty project name")
     return urllib.parse.quote(name, safe="")
-
-
-def project_target(project: Any, name: str | None = None) -> tuple[Any, str]:
-    """The client and project name a project namespace works on.
-
-    Namespaces such as `project.immutability` are built from a `Project`/`AsyncProject`, or
-    from `(registry, project_name)`.
-    """
-    if name is not None:
-        return project, name
-    return project._registry, str(project.name)
 
 
 def repository_segment(name: str) -> str:
@@ -133,3 +122,8 @@ def structure(data: Any, cls: type[T], what: str, converter: cattrs.Converter | 
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
         raise MalformedResponseError(f"unexpected {what} from Harbor: {exc}") from None
     return result
+
+
+def optional_json(response: httpx.Response) -> Any:
+    """The JSON body, or None for an empty one (go-swagger writes nothing for a nil payload)."""
+    return json_body(response) if response.content.strip() else None

@@ -33,28 +33,21 @@ import builtins
 import enum
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import httpx
 
-from harborsec._core._docs import same_doc
 from harborsec._core._driver import Op
 from harborsec._core._http import raise_for_status, safe_url
 from harborsec._core._paging import harbor_all_pages
 from harborsec.errors import InvalidPolicyError, MalformedResponseError, NotFoundError
-from harborsec.harbor._api import BY_NAME, api_url, project_segment, project_target
+from harborsec.harbor._api import BY_NAME, api_url, project_segment
 from harborsec.harbor._doublestar import doublestar_match, validate_pattern
-
-if TYPE_CHECKING:
-    from harborsec._client import AsyncRegistry, Registry
-    from harborsec.harbor._projects import AsyncProject, Project
 
 __all__ = [
     "MAX_RULES",
-    "AsyncImmutabilityRules",
     "ImmutabilityRule",
-    "ImmutabilityRules",
     "RepositoryDecoration",
     "TagDecoration",
     "create_rule",
@@ -477,157 +470,3 @@ def rule_is_immutable(base: httpx.URL, project: str, repository: str, tag: str) 
         raise ValueError("repository and tag must not be empty")
     rules = yield from list_rules(base, project)
     return is_immutable(rules, _strip_project(project, repository), tag)
-
-
-# -- facades -------------------------------------------------------------------------------------
-
-
-class ImmutabilityRules:
-    """The tag immutability rules of one project: `project.immutability`.
-
-    Example:
-        >>> from harborsec import Registry
-        >>> from harborsec.testing import HarborEmulator
-        >>> with Registry("https://harbor.test", auth=("admin", "Harbor12345"),
-        ...               transport=HarborEmulator().transport()) as registry:
-        ...     rules = registry.create_project("team").immutability
-        ...     rule = rules.create(ImmutabilityRule(tags="v*"))
-        ...     rules.disable(rule.id)
-        ...     [(r.tags, r.disabled) for r in rules.list()] == [("v*", True)]
-        True
-    """
-
-    def __init__(self, project: Project | Registry, name: str | None = None) -> None:
-        registry, project_name = project_target(project, name)
-        self._registry: Registry = registry
-        self._project = project_name
-
-    def list(self) -> builtins.list[ImmutabilityRule]:
-        """Every rule of the project, in Harbor's order (all pages)."""
-        return self._registry._run(list_rules(self._registry.url, self._project))
-
-    def create(self, rule: ImmutabilityRule, *, enforce_limit: bool = True) -> ImmutabilityRule:
-        """Validate and create a rule; returns it with its id.
-
-        Harbor enables every new rule: a rule with `disabled=True` is created, then disabled.
-
-        Args:
-            rule: The rule (its `id` is ignored).
-            enforce_limit: Refuse a 16th rule, like Harbor's UI (the API accepts more).
-
-        Raises:
-            InvalidPolicyError: A pattern is malformed, or the limit is reached; nothing is sent.
-            ConflictError: An identical rule exists.
-        """
-        return self._registry._run(
-            create_rule(self._registry.url, self._project, rule, enforce_limit=enforce_limit)
-        )
-
-    def update(self, rule: ImmutabilityRule) -> ImmutabilityRule:
-        """Replace the stored rule `rule.id` with `rule`, enable/disable toggle included.
-
-        Edits and the toggle are sent as two PUTs: Harbor discards every edit sent together
-        with a change of `disabled`.
-
-        Raises:
-            InvalidPolicyError: `rule.id` is None or a pattern is malformed; nothing is sent.
-            NotFoundError: The project has no such rule.
-        """
-        return self._registry._run(update_rule(self._registry.url, self._project, rule))
-
-    def enable(self, rule_id: int) -> None:
-        """Enable a rule (nothing is sent if it is enabled already).
-
-        Raises:
-            NotFoundError: The project has no such rule.
-        """
-        return self._registry._run(
-            set_rule_disabled(self._registry.url, self._project, rule_id, False)
-        )
-
-    def disable(self, rule_id: int) -> None:
-        """Disable a rule, keeping it (nothing is sent if it is disabled already).
-
-        Raises:
-            NotFoundError: The project has no such rule.
-        """
-        return self._registry._run(
-            set_rule_disabled(self._registry.url, self._project, rule_id, True)
-        )
-
-    def delete(self, rule_id: int) -> None:
-        """Delete a rule.
-
-        Raises:
-            NotFoundError: The project has no such rule.
-        """
-        return self._registry._run(delete_rule(self._registry.url, self._project, rule_id))
-
-    def is_immutable(self, repository: str, tag: str) -> bool:
-        """Whether the project's rules make `repository:tag` immutable, as Harbor decides.
-
-        Lists the rules and evaluates them on the client (no tag needs to exist), with
-        Harbor's semantics, including its handling of rules it cannot evaluate (see
-        [`is_immutable`][harborsec.harbor.is_immutable]).
-
-        Args:
-            repository: The repository, with or without the project (`team/api` or `api`).
-            tag: The tag.
-        """
-        return self._registry._run(
-            rule_is_immutable(self._registry.url, self._project, repository, tag)
-        )
-
-
-class AsyncImmutabilityRules:
-    """The tag immutability rules of one project (asynchronous): `project.immutability`."""
-
-    def __init__(self, project: AsyncProject | AsyncRegistry, name: str | None = None) -> None:
-        registry, project_name = project_target(project, name)
-        self._registry: AsyncRegistry = registry
-        self._project = project_name
-
-    @same_doc(ImmutabilityRules.list)
-    async def list(self) -> builtins.list[ImmutabilityRule]:
-        """Async form of [`ImmutabilityRules.list`][harborsec.harbor.ImmutabilityRules.list]."""
-        return await self._registry._run(list_rules(self._registry.url, self._project))
-
-    @same_doc(ImmutabilityRules.create)
-    async def create(
-        self, rule: ImmutabilityRule, *, enforce_limit: bool = True
-    ) -> ImmutabilityRule:
-        """Async form of [`ImmutabilityRules.create`][harborsec.harbor.ImmutabilityRules.create]."""
-        return await self._registry._run(
-            create_rule(self._registry.url, self._project, rule, enforce_limit=enforce_limit)
-        )
-
-    @same_doc(ImmutabilityRules.update)
-    async def update(self, rule: ImmutabilityRule) -> ImmutabilityRule:
-        """Async form of [`ImmutabilityRules.update`][harborsec.harbor.ImmutabilityRules.update]."""
-        return await self._registry._run(update_rule(self._registry.url, self._project, rule))
-
-    @same_doc(ImmutabilityRules.enable)
-    async def enable(self, rule_id: int) -> None:
-        """Async form of [`ImmutabilityRules.enable`][harborsec.harbor.ImmutabilityRules.enable]."""
-        return await self._registry._run(
-            set_rule_disabled(self._registry.url, self._project, rule_id, False)
-        )
-
-    @same_doc(ImmutabilityRules.disable)
-    async def disable(self, rule_id: int) -> None:
-        """Async form of [`ImmutabilityRules.disable`][harborsec.harbor.ImmutabilityRules.disable]."""  # noqa: E501
-        return await self._registry._run(
-            set_rule_disabled(self._registry.url, self._project, rule_id, True)
-        )
-
-    @same_doc(ImmutabilityRules.delete)
-    async def delete(self, rule_id: int) -> None:
-        """Async form of [`ImmutabilityRules.delete`][harborsec.harbor.ImmutabilityRules.delete]."""
-        return await self._registry._run(delete_rule(self._registry.url, self._project, rule_id))
-
-    @same_doc(ImmutabilityRules.is_immutable)
-    async def is_immutable(self, repository: str, tag: str) -> bool:
-        """Async form of [`ImmutabilityRules.is_immutable`][harborsec.harbor.ImmutabilityRules.is_immutable]."""  # noqa: E501
-        return await self._registry._run(
-            rule_is_immutable(self._registry.url, self._project, repository, tag)
-        )

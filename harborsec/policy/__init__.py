@@ -1,7 +1,8 @@
 r"""Policy as code: the desired security state of a Harbor project, planned and applied.
 
 Write the policy in YAML, TOML or JSON (or build it in Python), compare it with a project, read
-the diff, apply it; planning again then gives an empty plan:
+the diff, apply it; planning again then gives an empty plan (`Plan` and `AsyncPlan` are in
+`harborsec`):
 
     >>> from harborsec import Registry
     >>> from harborsec.policy import Policy
@@ -19,15 +20,14 @@ the diff, apply it; planning again then gives an empty plan:
     >>> registry.close()
 """
 
-from harborsec.policy._plan import AsyncPlan, Change, ChangeKind, Plan
-from harborsec.policy._policy import SEMVER_TAGS, Policy, PolicyAllowlist
+from harborsec.policy._plan import Change, ChangeKind
+from harborsec.policy._policy import SEMVER_TAGS, Policy, PolicyAllowlist, SupportsPlan
 
 __all__ = [
-    "AsyncPlan",
     "Change",
     "ChangeKind",
-    "Plan",
     "Policy",
     "PolicyAllowlist",
     "SEMVER_TAGS",
+    "SupportsPlan",
 ]

@@ -10,7 +10,8 @@ Three pieces, each written once for both clients:
   first, so the 15-rule limit holds, then edits, whose enable or disable toggle goes in its own
   request, then creations).
 
-`Plan` and `AsyncPlan` hold the changes and run `apply_op` with the sync or the async client.
+`Plan` and `AsyncPlan` (facades, in `harborsec._facades`) hold the changes and run `apply_op`
+with the sync or the async client.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any
 
 import attrs
 import httpx
 
-from harborsec._core._docs import same_doc
 from harborsec._core._driver import Op
 from harborsec.errors import InvalidPolicyError, PlanOutdatedError
+from harborsec.harbor._allowlists import CveAllowlist, replacing
+from harborsec.harbor._config import ProjectConfig
 from harborsec.harbor._immutability import (
     ImmutabilityRule,
     create_rule,
@@ -33,38 +35,26 @@ from harborsec.harbor._immutability import (
     list_rules,
     update_rule,
 )
-from harborsec.harbor._projects import (
-    CveAllowlist,
-    ProjectConfig,
-    Severity,
-    edit_project_allowlist,
-    get_project,
-    replacing,
-    update_project_config,
-)
+from harborsec.harbor._project_allowlist import edit_project_allowlist
+from harborsec.harbor._projects import get_project, update_project_config
 from harborsec.harbor._scanners import (
     Scanner,
     get_project_scanner,
     scanner_candidates,
     set_project_scanner,
 )
+from harborsec.harbor._severity import Severity
 from harborsec.policy._policy import CONFIG_FIELDS, Policy, PolicyAllowlist
 
-if TYPE_CHECKING:
-    from harborsec._client import AsyncRegistry, Registry, _RegistryBase  # noqa: F401
-
-R = TypeVar("R", bound="_RegistryBase")
-
 __all__ = [
-    "AsyncPlan",
     "Change",
     "ChangeKind",
-    "Plan",
     "ProjectState",
     "apply_op",
     "diff",
     "plan_op",
     "read_state",
+    "render",
 ]
 
 
@@ -382,7 +372,7 @@ def apply_op(base: httpx.URL, project: str, policy: Policy, changes: Sequence[Ch
         raise PlanOutdatedError(
             f"project {project!r} changed after the plan was made; nothing was changed. "
             "Plan again and review the new plan. A plan made now would be:\n"
-            + (_render(current) or "(no changes)"),
+            + (render(current) or "(no changes)"),
             project=project,
             current=current,
         )
@@ -419,80 +409,6 @@ def apply_op(base: httpx.URL, project: str, policy: Policy, changes: Sequence[Ch
             yield from set_project_scanner(base, project, change.after)
 
 
-# -- facades ----------------------------------------------------------------------------------
-
-
-def _render(changes: Sequence[Change]) -> str:
+def render(changes: Sequence[Change]) -> str:
+    """The changes, one line each (see `Plan.diff`)."""
     return "\n".join(str(change) for change in changes)
-
-
-class _PlanBase(Generic[R]):
-    """What a plan is, apart from how it is applied."""
-
-    def __init__(
-        self, registry: R, project: str, policy: Policy, changes: Iterable[Change]
-    ) -> None:
-        self._registry = registry
-        self.project = project
-        """The project's name."""
-        self.policy = policy
-        """The policy this plan was made from."""
-        self.changes = tuple(changes)
-        """The changes, in the order `apply()` makes them."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(project={self.project!r}, changes={len(self.changes)})"
-
-    @property
-    def empty(self) -> bool:
-        """Whether the project already matches the policy."""
-        return not self.changes
-
-    def diff(self) -> str:
-        """The changes, one line each: `+` added, `-` removed, `~` modified; "" when empty.
-
-        Example output:
-
-            ~ auto_scan: false -> true
-            ~ severity: none -> high
-            + allowlist.items: CVE-2024-3094
-            - immutability rule 3: tags matching "latest" in repositories matching "**"
-            + immutability: tags matching "v*" in repositories matching "**"
-        """
-        return _render(self.changes)
-
-    def _apply_op(self) -> Op[None]:
-        return apply_op(self._registry.url, self.project, self.policy, self.changes)
-
-
-class Plan(_PlanBase["Registry"]):
-    """The changes that would make a project match a policy; `apply()` makes them.
-
-    Get one with `policy.plan(project)` or `project.plan(policy)`. Planning changed nothing;
-    applying makes exactly these changes (plan again to check: the new plan is empty).
-    """
-
-    def apply(self) -> None:
-        """Make the changes.
-
-        The project is read again first; if it changed since the plan was made, nothing is
-        changed.
-
-        Raises:
-            PlanOutdatedError: The project changed after the plan was made (plan again).
-            APIError: Harbor refused a change; the changes before it were made (plan again to
-                see what is left).
-        """
-        self._registry._run(self._apply_op())
-
-
-class AsyncPlan(_PlanBase["AsyncRegistry"]):
-    """The changes that would make a project match a policy; `await apply()` makes them.
-
-    Get one with `await project.plan(policy)` or `await policy.aplan(project)`.
-    """
-
-    @same_doc(Plan.apply)
-    async def apply(self) -> None:
-        """Async form of [`Plan.apply`][harborsec.Plan.apply]."""
-        await self._registry._run(self._apply_op())

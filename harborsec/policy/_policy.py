@@ -26,30 +26,28 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, overload
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import attrs
 import yaml
 
 from harborsec.errors import InvalidPolicyError
+from harborsec.harbor._allowlists import normalize_cve_ids
 from harborsec.harbor._immutability import MAX_RULES, ImmutabilityRule
-from harborsec.harbor._projects import Severity, normalize_cve_ids
+from harborsec.harbor._severity import Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-if TYPE_CHECKING:
-    from collections.abc import Coroutine
+P = TypeVar("P", covariant=True)
+A = TypeVar("A")
 
-    from harborsec.harbor._projects import AsyncProject, Project
-    from harborsec.policy._plan import AsyncPlan, Plan
-
-__all__ = ["FORMATS", "SEMVER_TAGS", "Policy", "PolicyAllowlist"]
+__all__ = ["FORMATS", "SEMVER_TAGS", "Policy", "PolicyAllowlist", "SupportsPlan"]
 
 FORMATS = ("yaml", "toml", "json")
 """The policy file formats, by name (`.yml` files are YAML)."""
@@ -497,16 +495,10 @@ class Policy:
 
     # -- planning ---------------------------------------------------------------------------
 
-    @overload
-    def plan(self, project: Project) -> Plan: ...
-
-    @overload
-    def plan(self, project: AsyncProject) -> Coroutine[Any, Any, AsyncPlan]: ...
-
-    def plan(self, project: Project | AsyncProject) -> Plan | Coroutine[Any, Any, AsyncPlan]:
+    def plan(self, project: SupportsPlan[P]) -> P:
         """Compare this policy with a project: the changes that would make the project match.
 
-        Reads what the policy manages, and changes nothing; `project.plan(policy)` is the same.
+        Reads what the policy manages, and changes nothing: the same as `project.plan(policy)`.
         With an `AsyncProject` this returns an awaitable of an `AsyncPlan`, as `aplan` does.
 
         Args:
@@ -519,25 +511,19 @@ class Policy:
             InvalidPolicyError: The policy names a scanner the project cannot use.
             APIError: Harbor refused a read (such as `NotFoundError` for a missing project).
         """
-        from harborsec.harbor._projects import AsyncProject
-        from harborsec.policy._plan import Plan, plan_op
+        return project.plan(self)
 
-        if isinstance(project, AsyncProject):
-            return self.aplan(project)
-        registry = project._registry
-        changes = registry._run(plan_op(registry.url, project.name, self))
-        return Plan(registry, project.name, self, changes)
+    async def aplan(self, project: SupportsPlan[Awaitable[A]]) -> A:
+        """Async form of `plan`, for an `AsyncProject`: `await project.plan(policy)` is the same."""
+        return await project.plan(self)
 
-    async def aplan(self, project: AsyncProject) -> AsyncPlan:
-        """Async form of `plan`, for an `AsyncProject`.
 
-        `await project.plan(policy)` is the same.
-        """
-        from harborsec.policy._plan import AsyncPlan, plan_op
+class SupportsPlan(Protocol[P]):
+    """A project that plans a policy (`Project` gives a `Plan`, `AsyncProject` an awaitable)."""
 
-        registry = project._registry
-        changes = await registry._run(plan_op(registry.url, project.name, self))
-        return AsyncPlan(registry, project.name, self, changes)
+    def plan(self, policy: Policy, /) -> P:
+        """Compare the project with `policy`."""
+        ...
 
 
 def _check(policy: Policy, where: Where) -> None:

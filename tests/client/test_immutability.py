@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 import harborsec
-from harborsec import AsyncRegistry, Registry
+from harborsec import AsyncImmutabilityRules, AsyncRegistry, ImmutabilityRules, Registry
 from harborsec.errors import (
     ConflictError,
     ForbiddenError,
@@ -24,13 +24,7 @@ from harborsec.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
-from harborsec.harbor._immutability import (
-    MAX_RULES,
-    AsyncImmutabilityRules,
-    ImmutabilityRule,
-    ImmutabilityRules,
-    rule_to_wire,
-)
+from harborsec.harbor._immutability import MAX_RULES, ImmutabilityRule, rule_to_wire
 from harborsec.oci import OCI_MANIFEST, ImageManifest
 from harborsec.testing import HarborEmulator
 from tests._guides import run_guide

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from harborsec import AsyncRegistry, Registry
+from harborsec import (
+    AsyncProject,
+    AsyncProjectAllowlist,
+    AsyncRegistry,
+    Project,
+    ProjectAllowlist,
+    Registry,
+)
 from harborsec._core._paging import AsyncPager, Pager
 from harborsec.errors import (
     ConflictError,
@@ -24,19 +31,11 @@ from harborsec.errors import (
     PreconditionFailedError,
     UnauthorizedError,
 )
+from harborsec.harbor._allowlists import CveAllowlist, EffectiveAllowlist, parse_allowlist
 from harborsec.harbor._api import make_harbor_converter
-from harborsec.harbor._projects import (
-    AsyncProject,
-    AsyncProjectAllowlist,
-    CveAllowlist,
-    EffectiveAllowlist,
-    Project,
-    ProjectAllowlist,
-    ProjectConfig,
-    Severity,
-    parse_allowlist,
-    parse_project,
-)
+from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._projects import parse_project
+from harborsec.harbor._severity import Severity
 from harborsec.testing import HarborEmulator
 from tests._guides import run_guide
 from tests._spec import SpecCheckedTransport
@@ -271,12 +270,13 @@ async def test_writes_work_after_harbor_set_a_session_cookie(client, emulator):
 
 
 async def test_project_namespaces_and_is_immutable(client):
-    from harborsec.harbor._immutability import (
+    from harborsec import (
         AsyncImmutabilityRules,
-        ImmutabilityRule,
+        AsyncProjectScanner,
         ImmutabilityRules,
+        ProjectScanner,
     )
-    from harborsec.harbor._scanners import AsyncProjectScanner, ProjectScanner
+    from harborsec.harbor._immutability import ImmutabilityRule
 
     project = await create(client, "ns")
     is_async = isinstance(client, AsyncRegistry)

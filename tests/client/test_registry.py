@@ -157,7 +157,9 @@ def test_one_request_per_resolution_once_the_token_is_cached(emulator):
 def test_no_cookie_ever_goes_back(emulator):
     transport = Recording(emulator)
     with harborsec.Registry(URL, auth=ADMIN, transport=transport) as registry:
-        registry._client.get(f"{URL}/api/v2.0/systeminfo")  # Harbor sets its `sid` cookie here
+        registry._runner._client.get(
+            f"{URL}/api/v2.0/systeminfo"
+        )  # Harbor sets its `sid` cookie here
         push_demo(registry)
     assert emulator.handle(httpx.Request("GET", f"{URL}/api/v2.0/ping")).headers.get("set-cookie")
     assert all("cookie" not in r.headers for r in transport.seen)
@@ -285,7 +287,7 @@ async def test_async_direct_path_follows_redirects_without_leaking_credentials()
 
     transport = httpx.MockTransport(handler)
     async with harborsec.AsyncRegistry(URL, auth=ADMIN, transport=transport) as registry:
-        assert registry._direct
+        assert registry._runner._direct
         assert await registry.get_blob("library/app", digest) == data
     assert ("storage.test", None) in seen
     assert any(host == "harbor.test" and auth for host, auth in seen)  # credentials were in use
@@ -294,7 +296,7 @@ async def test_async_direct_path_follows_redirects_without_leaking_credentials()
 async def test_async_direct_path_is_off_with_proxies(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
     async with harborsec.AsyncRegistry(URL, auth=None, transport=HarborEmulator().transport()) as r:
-        assert not r._direct
+        assert not r._runner._direct
         assert await r.ping()
 
 
@@ -397,3 +399,53 @@ def test_tls_errors_say_what_to_do(emulator, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- a closed client -------------------------------------------------------------------------------
+
+
+def test_a_registry_used_after_its_with_block_says_it_is_closed(emulator):
+    with harborsec.Registry(URL, auth=ADMIN, transport=emulator.transport()) as registry:
+        project = registry.project("library")
+        assert registry.ping()
+    seen = len(emulator.requests)
+    for call in (registry.ping, project.config, registry.scan_all.schedule):
+        with pytest.raises(harborsec.ClientClosedError, match="create a new client") as caught:
+            call()
+        assert "inside its `with` block" in str(caught.value)
+    with pytest.raises(harborsec.ClientClosedError), registry.stream_blob("library/a", "sha256:0"):
+        pass
+    assert len(emulator.requests) == seen  # nothing was sent
+    registry.close()  # closing again is harmless
+
+
+async def test_an_async_registry_used_after_async_with_says_it_is_closed(emulator):
+    with emulator.serve() as url:
+        async with harborsec.AsyncRegistry(url, auth=ADMIN) as registry:  # aiohttp by default
+            assert await registry.ping()
+            transport = registry._runner._transport
+        seen = len(emulator.requests)
+        with pytest.raises(harborsec.ClientClosedError, match="`async with` block"):
+            await registry.ping()
+        with pytest.raises(harborsec.ClientClosedError):
+            await registry.project("library").info()
+        with pytest.raises(harborsec.ClientClosedError):
+            await registry.resolve("library/app:1.0")
+        assert len(emulator.requests) == seen
+    # no aiohttp session was opened again behind the closed client
+    session = getattr(transport, "client", None)
+    assert not hasattr(session, "closed") or session.closed
+
+
+async def test_a_closed_async_registry_with_an_httpx_transport(emulator):
+    registry = harborsec.AsyncRegistry(URL, auth=ADMIN, transport=emulator.transport())
+    await registry.aclose()
+    with pytest.raises(harborsec.ClientClosedError):
+        await registry.whoami()
+    with pytest.raises(harborsec.ClientClosedError):
+        await registry.projects().all()
+
+
+def test_closed_error_is_a_harborsec_error_and_a_runtime_error():
+    assert issubclass(harborsec.ClientClosedError, harborsec.HarborsecError)
+    assert issubclass(harborsec.ClientClosedError, RuntimeError)

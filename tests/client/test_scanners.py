@@ -8,13 +8,21 @@ a status the spec does not list must be Harbor's error body), every page size st
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import httpx
 import pytest
 
-from harborsec import AsyncRegistry, Registry
+from harborsec import (
+    AsyncProjectScanner,
+    AsyncRegistry,
+    AsyncScanAll,
+    AsyncScanners,
+    ProjectScanner,
+    Registry,
+    ScanAll,
+    Scanners,
+)
 from harborsec.errors import (
     BadRequestError,
     ConflictError,
@@ -25,20 +33,12 @@ from harborsec.errors import (
     ServerError,
 )
 from harborsec.harbor._api import make_harbor_converter
-from harborsec.harbor._scanners import (
-    AsyncProjectScanner,
-    AsyncScanAll,
-    AsyncScanners,
-    ProjectScanner,
-    ScanAll,
+from harborsec.harbor._scanners import ScannerAuth, parse_metadata, parse_scanner
+from harborsec.harbor._schedules import (
     ScanAllMetrics,
-    ScannerAuth,
-    Scanners,
     ScanSchedule,
     ScheduleType,
-    parse_metadata,
     parse_metrics,
-    parse_scanner,
     parse_schedule,
 )
 from harborsec.testing import HarborEmulator
@@ -392,42 +392,6 @@ def raw_push(emulator: HarborEmulator) -> None:
         registry.push_blob("team/app", b"{}")
         registry.push_blob("team/app", b"x")
         registry.push_manifest("team/app", manifest.to_bytes(), media_type=OCI_MANIFEST, tag="1")
-
-
-# -- the twins -------------------------------------------------------------------------------------
-
-TWINS = [
-    ("harborsec.harbor._scanners", "Scanners"),
-    ("harborsec.harbor._scanners", "ProjectScanner"),
-    ("harborsec.harbor._scanners", "ScanAll"),
-    ("harborsec.harbor._immutability", "ImmutabilityRules"),
-]
-
-
-@pytest.mark.parametrize(("module", "name"), TWINS)
-def test_async_twins_have_the_same_methods_signatures_and_docstrings(module, name):
-    import importlib
-
-    namespace = importlib.import_module(module)
-    sync, async_ = getattr(namespace, name), getattr(namespace, f"Async{name}")
-
-    def methods(cls):
-        return {n: m for n, m in vars(cls).items() if not n.startswith("_") and callable(m)}
-
-    assert methods(sync).keys() == methods(async_).keys()
-    for method_name, method in methods(sync).items():
-        twin = methods(async_)[method_name]
-        assert inspect.iscoroutinefunction(twin), method_name
-        sync_sig, async_sig = inspect.signature(method), inspect.signature(twin)
-        assert list(sync_sig.parameters) == list(async_sig.parameters), method_name
-        for param in sync_sig.parameters:
-            assert sync_sig.parameters[param].default == async_sig.parameters[param].default
-            assert str(sync_sig.parameters[param].annotation) == str(
-                async_sig.parameters[param].annotation
-            )
-        assert str(sync_sig.return_annotation) == str(async_sig.return_annotation), method_name
-        assert inspect.getdoc(method), method_name
-        assert inspect.getdoc(method) == inspect.getdoc(twin), method_name
 
 
 # -- the guide's examples run ----------------------------------------------------------------------

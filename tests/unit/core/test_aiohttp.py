@@ -129,8 +129,8 @@ def test_without_the_extra_the_default_is_httpxs_own_pool(monkeypatch: pytest.Mo
 
     async def run() -> None:
         async with AsyncRegistry("http://127.0.0.1:1", auth=None) as registry:
-            assert isinstance(registry._transport, httpx.AsyncHTTPTransport)
-            assert registry._fetch is None
+            assert isinstance(registry._runner._transport, httpx.AsyncHTTPTransport)
+            assert registry._runner._fetch is None
 
     asyncio.run(run())
 
@@ -138,10 +138,10 @@ def test_without_the_extra_the_default_is_httpxs_own_pool(monkeypatch: pytest.Mo
 def test_async_registry_uses_fetch_by_default_and_not_with_a_given_transport() -> None:
     async def run() -> None:
         async with AsyncRegistry("http://127.0.0.1:1", auth=None) as registry:
-            assert isinstance(registry._transport, AiohttpTransport)
-            assert registry._fetch == registry._transport.fetch
+            assert isinstance(registry._runner._transport, AiohttpTransport)
+            assert registry._runner._fetch == registry._runner._transport.fetch
         given = httpx.AsyncHTTPTransport()
         async with AsyncRegistry("http://127.0.0.1:1", auth=None, transport=given) as registry:
-            assert registry._fetch is None
+            assert registry._runner._fetch is None
 
     asyncio.run(run())

@@ -5,17 +5,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from harborsec.errors import InvalidPolicyError, MalformedResponseError
+from harborsec.harbor._allowlists import CveAllowlist, normalize_cve_ids, parse_allowlist
 from harborsec.harbor._api import make_harbor_converter
-from harborsec.harbor._projects import (
-    CveAllowlist,
-    Identity,
-    Permission,
-    ProjectConfig,
-    Severity,
-    normalize_cve_ids,
-    parse_allowlist,
-    parse_project,
-)
+from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._identity import Identity, Permission
+from harborsec.harbor._projects import parse_project
+from harborsec.harbor._severity import Severity
 from tests._spec import validate_definition, validate_response
 
 STRICT = make_harbor_converter(strict=True)

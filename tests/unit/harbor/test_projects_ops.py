@@ -19,23 +19,25 @@ from harborsec.errors import (
     ServerError,
     UnauthorizedError,
 )
-from harborsec.harbor._projects import (
+from harborsec.harbor._allowlists import (
     CveAllowlist,
-    ProjectConfig,
-    Severity,
-    create_project,
-    delete_project,
-    edit_project_allowlist,
     edit_system_allowlist,
     expiring,
+    removing,
+    replacing,
+)
+from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._identity import whoami
+from harborsec.harbor._project_allowlist import edit_project_allowlist
+from harborsec.harbor._projects import (
+    create_project,
+    delete_project,
     get_project,
     list_projects_page,
     project_pages,
-    removing,
-    replacing,
     update_project_config,
-    whoami,
 )
+from harborsec.harbor._severity import Severity
 from tests._spec import validate_request_body
 
 BASE = httpx.URL("https://harbor.test")
@@ -74,7 +76,7 @@ class Canned:
 def run(op, *responses: httpx.Response):
     canned = Canned(*responses)
     with Registry(str(BASE), auth=("admin", "pw"), transport=httpx.MockTransport(canned)) as reg:
-        return reg._run(op), canned
+        return reg._runner.run(op), canned
 
 
 def project_json(name="team", **extra):
@@ -139,7 +141,7 @@ def test_pager_counts_with_x_total_count_and_ignores_link():
         return pages[request.url.params["page"]]
 
     with Registry(str(BASE), auth=None, transport=httpx.MockTransport(handler)) as registry:
-        pager = Pager(registry._run, project_pages(BASE, q="name=~a,b", page_size=2))
+        pager = Pager(registry._runner.run, project_pages(BASE, q="name=~a,b", page_size=2))
         assert [p.name for p in pager] == ["a1", "a2", "a3"]
     assert [u.params["q"] for u in seen] == ["name=~a,b", "name=~a,b"]
     assert [u.params["page"] for u in seen] == ["1", "2"]
@@ -351,7 +353,7 @@ def test_403_then_head_404_is_not_found(op):
     canned = Canned(httpx.Response(403, json=FORBIDDEN), httpx.Response(404))
     with Registry(str(BASE), auth=("u", "p"), transport=httpx.MockTransport(canned)) as registry:
         with pytest.raises(NotFoundError, match="project 'gone' not found") as info:
-            registry._run(op())
+            registry._runner.run(op())
     assert info.value.status_code == 404
     head = canned.requests[1]
     assert head.method == "HEAD"
@@ -363,7 +365,7 @@ def test_403_then_head_200_stays_forbidden():
     canned = Canned(httpx.Response(403, json=FORBIDDEN), httpx.Response(200))
     with Registry(str(BASE), auth=("u", "p"), transport=httpx.MockTransport(canned)) as registry:
         with pytest.raises(ForbiddenError) as info:
-            registry._run(get_project(BASE, "private"))
+            registry._runner.run(get_project(BASE, "private"))
     assert info.value.code == "FORBIDDEN"
     assert info.value.method == "GET"
 
@@ -372,5 +374,5 @@ def test_other_errors_do_not_ask_head():
     canned = Canned(httpx.Response(401, json={"errors": []}))
     with Registry(str(BASE), auth=None, transport=httpx.MockTransport(canned)) as registry:
         with pytest.raises(UnauthorizedError):
-            registry._run(get_project(BASE, "x"))
+            registry._runner.run(get_project(BASE, "x"))
     assert len(canned.requests) == 1

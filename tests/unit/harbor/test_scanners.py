@@ -6,16 +6,13 @@ from hypothesis import strategies as st
 
 from harborsec.errors import InvalidPolicyError, MalformedResponseError
 from harborsec.harbor._api import make_harbor_converter
-from harborsec.harbor._scanners import (
+from harborsec.harbor._scanners import Scanner, ScannerAuth, parse_metadata, parse_scanner
+from harborsec.harbor._schedules import (
     SCHEDULE_CRONS,
     ScanAllMetrics,
-    Scanner,
-    ScannerAuth,
     ScanSchedule,
     ScheduleType,
-    parse_metadata,
     parse_metrics,
-    parse_scanner,
     parse_schedule,
     validate_cron,
 )

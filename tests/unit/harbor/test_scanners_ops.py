@@ -17,22 +17,24 @@ from harborsec.errors import (
 )
 from harborsec.harbor._scanners import (
     ScannerAuth,
-    ScheduleType,
     delete_scanner,
     get_project_scanner,
-    get_scan_schedule,
     list_scanners,
     ping_scanner,
     register_scanner,
-    run_scan_all,
-    scan_all_metrics,
     scanner_candidates,
     scanner_metadata,
     set_default_scanner,
     set_project_scanner,
+    update_scanner,
+)
+from harborsec.harbor._schedules import (
+    ScheduleType,
+    get_scan_schedule,
+    run_scan_all,
+    scan_all_metrics,
     set_scan_schedule,
     stop_scan_all,
-    update_scanner,
 )
 from tests._spec import drive
 from tests.unit.harbor.test_scanners import METADATA, REGISTRATION

@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harborsec.errors import InvalidPolicyError
+from harborsec.harbor._allowlists import CveAllowlist
+from harborsec.harbor._config import ProjectConfig
 from harborsec.harbor._immutability import ImmutabilityRule
-from harborsec.harbor._projects import CveAllowlist, ProjectConfig, Severity
 from harborsec.harbor._scanners import Scanner
+from harborsec.harbor._severity import Severity
 from harborsec.policy import Change, ChangeKind, Policy, PolicyAllowlist
 from harborsec.policy._plan import ProjectState, diff
 from tests.unit.policy._strategies import policies as _policies

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from harborsec import InvalidPolicyError
 from harborsec.harbor._immutability import MAX_RULES, ImmutabilityRule, is_immutable
-from harborsec.harbor._projects import Severity
+from harborsec.harbor._severity import Severity
 from harborsec.policy import SEMVER_TAGS, Policy, PolicyAllowlist
 from tests.unit.policy._strategies import policies as _policies
 

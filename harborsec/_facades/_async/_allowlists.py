@@ -1,0 +1,174 @@
+"""CVE allowlist facades: a project's own list (`project.allowlist`) and the system list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from harborsec._core._http import NOT_GIVEN, NotGiven
+from harborsec._core._runner import AsyncRunner
+from harborsec.harbor._allowlists import (
+    CveAllowlist,
+    EffectiveAllowlist,
+    adding,
+    edit_system_allowlist,
+    expiring,
+    get_system_allowlist,
+    removing,
+    replace_system_allowlist,
+)
+from harborsec.harbor._api import project_segment
+from harborsec.harbor._project_allowlist import (
+    edit_project_allowlist,
+    effective_allowlist,
+    project_allowlist,
+    replace_project_allowlist,
+)
+
+__all__ = ["AsyncProjectAllowlist", "AsyncSystemAllowlist"]
+
+
+class AsyncProjectAllowlist:
+    """A project's own CVE allowlist, and which list is in force: `project.allowlist`.
+
+    Harbor applies the **system** allowlist unless the project's `reuse_sys_cve_allowlist` is
+    false; writes here switch the project to its own list unless `use=False`.
+    """
+
+    def __init__(self, runner: AsyncRunner, project: str) -> None:
+        project_segment(project)
+        self._runner = runner
+        self.project = project
+        """The project's name."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.project!r})"
+
+    async def get(self) -> CveAllowlist:
+        """The project's own list (in force or not)."""
+        return await self._runner.run(project_allowlist(self._runner.url, self.project))
+
+    async def effective(self) -> EffectiveAllowlist:
+        """The list in force: the system list when the project reuses it (or never chose)."""
+        return await self._runner.run(effective_allowlist(self._runner.url, self.project))
+
+    async def replace(
+        self,
+        items: Iterable[str],
+        *,
+        expires_at: datetime | NotGiven | None = NOT_GIVEN,
+        use: bool = True,
+    ) -> CveAllowlist:
+        """Replace the project's list (duplicates removed, ids checked first).
+
+        Args:
+            items: The vulnerability ids (`CVE-2024-3094`, `GHSA-...`).
+            expires_at: When the list stops applying (aware datetime), None for never; not given:
+                keep the current expiry.
+            use: Also make the project's list the one in force.
+
+        Returns:
+            The list as Harbor stored it.
+
+        Raises:
+            InvalidPolicyError: A malformed id or a naive datetime (nothing is sent).
+        """
+        op = replace_project_allowlist(
+            self._runner.url, self.project, items, expires_at=expires_at, use=use
+        )
+        return await self._runner.run(op)
+
+    async def add(self, *cve_ids: str, use: bool = True) -> CveAllowlist:
+        """Add ids to the project's list (keeping its expiry).
+
+        Args:
+            *cve_ids: The ids to add; those already listed are kept once.
+            use: Also make the project's list the one in force.
+
+        Raises:
+            InvalidPolicyError: A malformed id (nothing is sent).
+        """
+        edit = adding(cve_ids)
+        return await self._runner.run(
+            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
+        )
+
+    async def remove(self, *cve_ids: str, use: bool = True) -> CveAllowlist:
+        """Remove ids from the project's list (ids not listed are ignored).
+
+        Args:
+            *cve_ids: The ids to remove.
+            use: Also make the project's list the one in force.
+        """
+        edit = removing(cve_ids)
+        return await self._runner.run(
+            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
+        )
+
+    async def set_expiry(self, expires_at: datetime | None, *, use: bool = True) -> CveAllowlist:
+        """Set when the project's list stops applying (aware datetime), or None for never.
+
+        Args:
+            expires_at: The expiry.
+            use: Also make the project's list the one in force.
+
+        Raises:
+            InvalidPolicyError: A naive datetime (nothing is sent).
+        """
+        edit = expiring(expires_at)
+        return await self._runner.run(
+            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
+        )
+
+
+class AsyncSystemAllowlist:
+    """The system CVE allowlist, in force for every project that does not use its own.
+
+    Get it as `registry.system_allowlist`. Anyone authenticated may read it; writing needs a
+    system administrator.
+    """
+
+    def __init__(self, runner: AsyncRunner) -> None:
+        self._runner = runner
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    async def get(self) -> CveAllowlist:
+        """The system list."""
+        return await self._runner.run(get_system_allowlist(self._runner.url))
+
+    async def replace(
+        self, items: Iterable[str], *, expires_at: datetime | NotGiven | None = NOT_GIVEN
+    ) -> CveAllowlist:
+        """Replace the system list (duplicates removed, ids checked first).
+
+        Args:
+            items: The vulnerability ids.
+            expires_at: When the list stops applying (aware datetime), None for never; not given:
+                keep the current expiry.
+
+        Returns:
+            The list as Harbor stored it.
+
+        Raises:
+            InvalidPolicyError: A malformed id or a naive datetime (nothing is sent).
+            ForbiddenError: The account is not a system administrator.
+        """
+        op = replace_system_allowlist(self._runner.url, items, expires_at=expires_at)
+        return await self._runner.run(op)
+
+    async def add(self, *cve_ids: str) -> CveAllowlist:
+        """Add ids to the system list (keeping its expiry)."""
+        edit = adding(cve_ids)
+        return await self._runner.run(edit_system_allowlist(self._runner.url, edit))
+
+    async def remove(self, *cve_ids: str) -> CveAllowlist:
+        """Remove ids from the system list (ids not listed are ignored)."""
+        edit = removing(cve_ids)
+        return await self._runner.run(edit_system_allowlist(self._runner.url, edit))
+
+    async def set_expiry(self, expires_at: datetime | None) -> CveAllowlist:
+        """Set when the system list stops applying (aware datetime), or None for never."""
+        edit = expiring(expires_at)
+        return await self._runner.run(edit_system_allowlist(self._runner.url, edit))
