@@ -7,8 +7,10 @@ from datetime import datetime
 
 from harborsec._core._http import NOT_GIVEN, NotGiven
 from harborsec._core._runner import AsyncRunner
+from harborsec._facades._base import Facade, ProjectFacade
 from harborsec.harbor._allowlists import (
     CveAllowlist,
+    Edit,
     EffectiveAllowlist,
     adding,
     edit_system_allowlist,
@@ -17,7 +19,6 @@ from harborsec.harbor._allowlists import (
     removing,
     replace_system_allowlist,
 )
-from harborsec.harbor._api import project_segment
 from harborsec.harbor._project_allowlist import (
     edit_project_allowlist,
     effective_allowlist,
@@ -28,21 +29,17 @@ from harborsec.harbor._project_allowlist import (
 __all__ = ["AsyncProjectAllowlist", "AsyncSystemAllowlist"]
 
 
-class AsyncProjectAllowlist:
+class AsyncProjectAllowlist(ProjectFacade[AsyncRunner]):
     """A project's own CVE allowlist, and which list is in force: `project.allowlist`.
 
     Harbor applies the **system** allowlist unless the project's `reuse_sys_cve_allowlist` is
     false; writes here switch the project to its own list unless `use=False`.
     """
 
-    def __init__(self, runner: AsyncRunner, project: str) -> None:
-        project_segment(project)
-        self._runner = runner
-        self.project = project
-        """The project's name."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.project!r})"
+    async def _edit(self, edit: Edit, *, use: bool) -> CveAllowlist:
+        return await self._runner.run(
+            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
+        )
 
     async def get(self) -> CveAllowlist:
         """The project's own list (in force or not)."""
@@ -88,10 +85,7 @@ class AsyncProjectAllowlist:
         Raises:
             InvalidPolicyError: A malformed id (nothing is sent).
         """
-        edit = adding(cve_ids)
-        return await self._runner.run(
-            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
-        )
+        return await self._edit(adding(cve_ids), use=use)
 
     async def remove(self, *cve_ids: str, use: bool = True) -> CveAllowlist:
         """Remove ids from the project's list (ids not listed are ignored).
@@ -100,10 +94,7 @@ class AsyncProjectAllowlist:
             *cve_ids: The ids to remove.
             use: Also make the project's list the one in force.
         """
-        edit = removing(cve_ids)
-        return await self._runner.run(
-            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
-        )
+        return await self._edit(removing(cve_ids), use=use)
 
     async def set_expiry(self, expires_at: datetime | None, *, use: bool = True) -> CveAllowlist:
         """Set when the project's list stops applying (aware datetime), or None for never.
@@ -115,24 +106,15 @@ class AsyncProjectAllowlist:
         Raises:
             InvalidPolicyError: A naive datetime (nothing is sent).
         """
-        edit = expiring(expires_at)
-        return await self._runner.run(
-            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
-        )
+        return await self._edit(expiring(expires_at), use=use)
 
 
-class AsyncSystemAllowlist:
+class AsyncSystemAllowlist(Facade[AsyncRunner]):
     """The system CVE allowlist, in force for every project that does not use its own.
 
     Get it as `registry.system_allowlist`. Anyone authenticated may read it; writing needs a
     system administrator.
     """
-
-    def __init__(self, runner: AsyncRunner) -> None:
-        self._runner = runner
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
     async def get(self) -> CveAllowlist:
         """The system list."""
@@ -160,15 +142,12 @@ class AsyncSystemAllowlist:
 
     async def add(self, *cve_ids: str) -> CveAllowlist:
         """Add ids to the system list (keeping its expiry)."""
-        edit = adding(cve_ids)
-        return await self._runner.run(edit_system_allowlist(self._runner.url, edit))
+        return await self._runner.run(edit_system_allowlist(self._runner.url, adding(cve_ids)))
 
     async def remove(self, *cve_ids: str) -> CveAllowlist:
         """Remove ids from the system list (ids not listed are ignored)."""
-        edit = removing(cve_ids)
-        return await self._runner.run(edit_system_allowlist(self._runner.url, edit))
+        return await self._runner.run(edit_system_allowlist(self._runner.url, removing(cve_ids)))
 
     async def set_expiry(self, expires_at: datetime | None) -> CveAllowlist:
         """Set when the system list stops applying (aware datetime), or None for never."""
-        edit = expiring(expires_at)
-        return await self._runner.run(edit_system_allowlist(self._runner.url, edit))
+        return await self._runner.run(edit_system_allowlist(self._runner.url, expiring(expires_at)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 
 from harborsec._core._runner import AsyncRunner
-from harborsec.harbor._api import project_segment
+from harborsec._facades._base import ProjectFacade
 from harborsec.harbor._immutability import (
     ImmutabilityRule,
     create_rule,
@@ -19,17 +19,8 @@ from harborsec.harbor._immutability import (
 __all__ = ["AsyncImmutabilityRules"]
 
 
-class AsyncImmutabilityRules:
+class AsyncImmutabilityRules(ProjectFacade[AsyncRunner]):
     """The tag immutability rules of one project: `project.immutability`."""
-
-    def __init__(self, runner: AsyncRunner, project: str) -> None:
-        project_segment(project)
-        self._runner = runner
-        self.project = project
-        """The project's name."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.project!r})"
 
     async def list(self) -> builtins.list[ImmutabilityRule]:
         """Every rule of the project, in Harbor's order (all pages)."""

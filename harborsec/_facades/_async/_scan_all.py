@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harborsec._core._runner import AsyncRunner
+from harborsec._facades._base import Facade
 from harborsec.harbor._schedules import (
     ScanAllMetrics,
     ScanSchedule,
@@ -17,18 +18,12 @@ from harborsec.harbor._schedules import (
 __all__ = ["AsyncScanAll"]
 
 
-class AsyncScanAll:
+class AsyncScanAll(Facade[AsyncRunner]):
     """Harbor's scan-all job: its schedule, runs and metrics: `registry.scan_all`.
 
     Every call needs a default scanner (Harbor answers 412 `PreconditionFailedError` without
     one) and system-admin rights.
     """
-
-    def __init__(self, runner: AsyncRunner) -> None:
-        self._runner = runner
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
     async def schedule(self) -> ScanSchedule | None:
         """The schedule, or None when there is none."""

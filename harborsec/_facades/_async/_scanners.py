@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 
 from harborsec._core._runner import AsyncRunner
-from harborsec.harbor._api import project_segment
+from harborsec._facades._base import Facade, ProjectFacade
 from harborsec.harbor._scanners import (
     Scanner,
     ScannerAuth,
@@ -26,14 +26,8 @@ from harborsec.harbor._scanners import (
 __all__ = ["AsyncProjectScanner", "AsyncScanners"]
 
 
-class AsyncScanners:
+class AsyncScanners(Facade[AsyncRunner]):
     """The scanner registrations of a Harbor instance: `registry.scanners` (system admin)."""
-
-    def __init__(self, runner: AsyncRunner) -> None:
-        self._runner = runner
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
     async def list(self) -> builtins.list[Scanner]:
         """Every scanner registration (all pages)."""
@@ -180,17 +174,8 @@ class AsyncScanners:
         return await self._runner.run(scanner_metadata(self._runner.url, uuid))
 
 
-class AsyncProjectScanner:
+class AsyncProjectScanner(ProjectFacade[AsyncRunner]):
     """The scanner one project uses: `project.scanner`."""
-
-    def __init__(self, runner: AsyncRunner, project: str) -> None:
-        project_segment(project)
-        self._runner = runner
-        self.project = project
-        """The project's name."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.project!r})"
 
     async def get(self) -> Scanner | None:
         """The project's scanner: its own, else the system default; None if there is none."""

@@ -8,8 +8,10 @@ from datetime import datetime
 
 from harborsec._core._http import NOT_GIVEN, NotGiven
 from harborsec._core._runner import Runner
+from harborsec._facades._base import Facade, ProjectFacade
 from harborsec.harbor._allowlists import (
     CveAllowlist,
+    Edit,
     EffectiveAllowlist,
     adding,
     edit_system_allowlist,
@@ -18,7 +20,6 @@ from harborsec.harbor._allowlists import (
     removing,
     replace_system_allowlist,
 )
-from harborsec.harbor._api import project_segment
 from harborsec.harbor._project_allowlist import (
     edit_project_allowlist,
     effective_allowlist,
@@ -29,21 +30,17 @@ from harborsec.harbor._project_allowlist import (
 __all__ = ["ProjectAllowlist", "SystemAllowlist"]
 
 
-class ProjectAllowlist:
+class ProjectAllowlist(ProjectFacade[Runner]):
     """A project's own CVE allowlist, and which list is in force: `project.allowlist`.
 
     Harbor applies the **system** allowlist unless the project's `reuse_sys_cve_allowlist` is
     false; writes here switch the project to its own list unless `use=False`.
     """
 
-    def __init__(self, runner: Runner, project: str) -> None:
-        project_segment(project)
-        self._runner = runner
-        self.project = project
-        """The project's name."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.project!r})"
+    def _edit(self, edit: Edit, *, use: bool) -> CveAllowlist:
+        return self._runner.run(
+            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
+        )
 
     def get(self) -> CveAllowlist:
         """The project's own list (in force or not)."""
@@ -89,10 +86,7 @@ class ProjectAllowlist:
         Raises:
             InvalidPolicyError: A malformed id (nothing is sent).
         """
-        edit = adding(cve_ids)
-        return self._runner.run(
-            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
-        )
+        return self._edit(adding(cve_ids), use=use)
 
     def remove(self, *cve_ids: str, use: bool = True) -> CveAllowlist:
         """Remove ids from the project's list (ids not listed are ignored).
@@ -101,10 +95,7 @@ class ProjectAllowlist:
             *cve_ids: The ids to remove.
             use: Also make the project's list the one in force.
         """
-        edit = removing(cve_ids)
-        return self._runner.run(
-            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
-        )
+        return self._edit(removing(cve_ids), use=use)
 
     def set_expiry(self, expires_at: datetime | None, *, use: bool = True) -> CveAllowlist:
         """Set when the project's list stops applying (aware datetime), or None for never.
@@ -116,24 +107,15 @@ class ProjectAllowlist:
         Raises:
             InvalidPolicyError: A naive datetime (nothing is sent).
         """
-        edit = expiring(expires_at)
-        return self._runner.run(
-            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
-        )
+        return self._edit(expiring(expires_at), use=use)
 
 
-class SystemAllowlist:
+class SystemAllowlist(Facade[Runner]):
     """The system CVE allowlist, in force for every project that does not use its own.
 
     Get it as `registry.system_allowlist`. Anyone authenticated may read it; writing needs a
     system administrator.
     """
-
-    def __init__(self, runner: Runner) -> None:
-        self._runner = runner
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
     def get(self) -> CveAllowlist:
         """The system list."""
@@ -161,15 +143,12 @@ class SystemAllowlist:
 
     def add(self, *cve_ids: str) -> CveAllowlist:
         """Add ids to the system list (keeping its expiry)."""
-        edit = adding(cve_ids)
-        return self._runner.run(edit_system_allowlist(self._runner.url, edit))
+        return self._runner.run(edit_system_allowlist(self._runner.url, adding(cve_ids)))
 
     def remove(self, *cve_ids: str) -> CveAllowlist:
         """Remove ids from the system list (ids not listed are ignored)."""
-        edit = removing(cve_ids)
-        return self._runner.run(edit_system_allowlist(self._runner.url, edit))
+        return self._runner.run(edit_system_allowlist(self._runner.url, removing(cve_ids)))
 
     def set_expiry(self, expires_at: datetime | None) -> CveAllowlist:
         """Set when the system list stops applying (aware datetime), or None for never."""
-        edit = expiring(expires_at)
-        return self._runner.run(edit_system_allowlist(self._runner.url, edit))
+        return self._runner.run(edit_system_allowlist(self._runner.url, expiring(expires_at)))

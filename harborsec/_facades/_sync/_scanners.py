@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 
 from harborsec._core._runner import Runner
-from harborsec.harbor._api import project_segment
+from harborsec._facades._base import Facade, ProjectFacade
 from harborsec.harbor._scanners import (
     Scanner,
     ScannerAuth,
@@ -27,14 +27,8 @@ from harborsec.harbor._scanners import (
 __all__ = ["ProjectScanner", "Scanners"]
 
 
-class Scanners:
+class Scanners(Facade[Runner]):
     """The scanner registrations of a Harbor instance: `registry.scanners` (system admin)."""
-
-    def __init__(self, runner: Runner) -> None:
-        self._runner = runner
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
     def list(self) -> builtins.list[Scanner]:
         """Every scanner registration (all pages)."""
@@ -181,17 +175,8 @@ class Scanners:
         return self._runner.run(scanner_metadata(self._runner.url, uuid))
 
 
-class ProjectScanner:
+class ProjectScanner(ProjectFacade[Runner]):
     """The scanner one project uses: `project.scanner`."""
-
-    def __init__(self, runner: Runner, project: str) -> None:
-        project_segment(project)
-        self._runner = runner
-        self.project = project
-        """The project's name."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.project!r})"
 
     def get(self) -> Scanner | None:
         """The project's scanner: its own, else the system default; None if there is none."""
