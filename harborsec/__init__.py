@@ -59,6 +59,7 @@ from harborsec.errors import (
     VerificationError,
 )
 from harborsec.harbor import (
+    ConfigChanges,
     CveAllowlist,
     ImmutabilityRule,
     ProjectConfig,
@@ -92,6 +93,7 @@ __all__ = [
     "AsyncSystemAllowlist",
     "BadRequestError",
     "ClientClosedError",
+    "ConfigChanges",
     "ConflictError",
     "Credentials",
     "CredentialsError",

@@ -228,7 +228,7 @@ def _project_dict(info: ProjectInfo) -> dict[str, Any]:
 def _prevent(config: ProjectConfig) -> str:
     if not config.prevent_vulnerable:
         return "off"
-    return f"{(config.severity or Severity.NONE).value} and above"
+    return f"{config.severity.value} and above"
 
 
 def _print_config(config: ProjectConfig, out: TextIO) -> None:

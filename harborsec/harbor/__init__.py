@@ -17,7 +17,7 @@ Example:
 """
 
 from harborsec.harbor._allowlists import CveAllowlist, EffectiveAllowlist
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 from harborsec.harbor._doublestar import doublestar_match, validate_pattern
 from harborsec.harbor._identity import Identity, Permission
 from harborsec.harbor._immutability import (
@@ -39,6 +39,7 @@ from harborsec.harbor._schedules import (
 from harborsec.harbor._severity import Severity
 
 __all__ = [
+    "ConfigChanges",
     "CveAllowlist",
     "doublestar_match",
     "EffectiveAllowlist",

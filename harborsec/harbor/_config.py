@@ -1,4 +1,4 @@
-"""`ProjectConfig`: a project's security settings, a typed view of Harbor's string metadata.
+"""A project's security settings: `ProjectConfig` (in force, read) and `ConfigChanges` (to write).
 
 Harbor keeps a project's settings as **string** metadata (`"true"`, `"high"`...);
 `ProjectConfig` is the typed view, read exactly as Harbor reads it (booleans are `"true"` or
@@ -15,7 +15,7 @@ import attrs
 from harborsec.errors import InvalidPolicyError
 from harborsec.harbor._severity import Severity
 
-__all__ = ["ProjectConfig", "config_changes"]
+__all__ = ["ConfigChanges", "ProjectConfig"]
 
 
 _META_KEYS = {
@@ -36,41 +36,63 @@ def _harbor_true(value: str) -> bool:
     return value.lower() in ("true", "1")
 
 
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected True or False, got {value!r}")
+
+
 def _optional_bool(value: object) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
-    raise TypeError(f"expected True, False or None, got {value!r}")
+    raise InvalidPolicyError(f"expected True, False or None, got {value!r}")
+
+
+def _severity(value: Severity | str) -> Severity:
+    return Severity.parse(value)
 
 
 def _optional_severity(value: Severity | str | None) -> Severity | None:
     return None if value is None else Severity.parse(value)
 
 
+def _metadata(settings: ProjectConfig | ConfigChanges) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for field, key in _META_KEYS.items():
+        value = getattr(settings, field)
+        if isinstance(value, Severity):
+            metadata[key] = value.value
+        elif value is not None:
+            metadata[key] = "true" if value else "false"
+    return metadata
+
+
 @attrs.frozen
 class ProjectConfig:
-    """The security configuration of a project: a typed view of Harbor's string metadata.
+    """The security configuration in force for a project, as Harbor applies it.
 
-    None means "not set": in values read from Harbor (`from_metadata`) every field is resolved,
-    while in `update_config` and policies None leaves the setting unchanged.
+    Every field holds the value Harbor applies: a setting Harbor has no metadata for reads as
+    Harbor's default (off, severity none, the system CVE allowlist in force), so no field is
+    ever None. To change settings, see `Project.update_config` and `ConfigChanges`.
     """
 
-    public: bool | None = attrs.field(default=None, converter=_optional_bool)
+    public: bool = attrs.field(default=False, converter=_bool)
     """Anyone, even anonymous, may pull (metadata `public`)."""
-    auto_scan: bool | None = attrs.field(default=None, converter=_optional_bool)
+    auto_scan: bool = attrs.field(default=False, converter=_bool)
     """Scan for vulnerabilities on push (`auto_scan`)."""
-    auto_sbom_generation: bool | None = attrs.field(default=None, converter=_optional_bool)
+    auto_sbom_generation: bool = attrs.field(default=False, converter=_bool)
     """Generate an SBOM on push (`auto_sbom_generation`, Harbor 2.11+)."""
-    prevent_vulnerable: bool | None = attrs.field(default=None, converter=_optional_bool)
+    prevent_vulnerable: bool = attrs.field(default=False, converter=_bool)
     """Block pulls of artifacts with findings at or above `severity` (`prevent_vul`)."""
-    severity: Severity | None = attrs.field(default=None, converter=_optional_severity)
+    severity: Severity = attrs.field(default=Severity.NONE, converter=_severity)
     """The threshold of `prevent_vulnerable` (`severity`)."""
-    cosign_required: bool | None = attrs.field(default=None, converter=_optional_bool)
+    cosign_required: bool = attrs.field(default=False, converter=_bool)
     """Block pulls of artifacts without a cosign signature (`enable_content_trust_cosign`).
 
     Harbor only checks that a signature exists, not that it verifies."""
-    notation_required: bool | None = attrs.field(default=None, converter=_optional_bool)
+    notation_required: bool = attrs.field(default=False, converter=_bool)
     """Block pulls of artifacts without a Notation signature (`enable_content_trust`)."""
-    reuse_system_allowlist: bool | None = attrs.field(default=None, converter=_optional_bool)
+    reuse_system_allowlist: bool = attrs.field(default=True, converter=_bool)
     """The system CVE allowlist is in force, not the project's (`reuse_sys_cve_allowlist`).
 
     When the key is absent Harbor uses the system list, so it reads as True."""
@@ -81,8 +103,7 @@ class ProjectConfig:
 
         Booleans are true for `true` (any case) or `1`, false otherwise or when absent, except
         `reuse_sys_cve_allowlist`, which is true when absent. `severity` is read as Harbor's pull
-        policy reads it (see [`Severity.from_harbor`][harborsec.harbor.Severity.from_harbor]);
-        absent, it is none.
+        policy reads it (see `Severity.from_harbor`); absent, it is none.
         """
 
         def flag(key: str, default: bool = False) -> bool:
@@ -101,49 +122,42 @@ class ProjectConfig:
         )
 
     def to_metadata(self) -> dict[str, str]:
-        """The metadata for the fields that are set: lowercase `true`/`false` and severity."""
-        metadata: dict[str, str] = {}
-        for field, key in _META_KEYS.items():
-            value = getattr(self, field)
-            if value is None:
-                continue
-            if isinstance(value, Severity):
-                metadata[key] = value.value
-            else:
-                metadata[key] = "true" if value else "false"
-        return metadata
-
-    def is_empty(self) -> bool:
-        """Whether no field is set."""
-        return not self.to_metadata()
+        """Every setting as Harbor metadata: lowercase `true`/`false`, and the severity."""
+        return _metadata(self)
 
 
-def config_changes(
-    *,
-    public: bool | None = None,
-    auto_scan: bool | None = None,
-    auto_sbom_generation: bool | None = None,
-    prevent_vulnerable: bool | None = None,
-    severity: Severity | str | None = None,
-    cosign_required: bool | None = None,
-    notation_required: bool | None = None,
-    reuse_system_allowlist: bool | None = None,
-) -> ProjectConfig:
-    """The changes of `Project.update_config` as a `ProjectConfig` (None: left unchanged).
+@attrs.frozen
+class ConfigChanges:
+    """Settings to change, or to create a project with; None leaves a setting as it is.
+
+    At creation a setting left as None takes Harbor's default. `Project.update_config` takes
+    the same settings as keyword arguments.
 
     Raises:
-        InvalidPolicyError: A bad severity or a non-boolean flag.
+        InvalidPolicyError: A bad severity or a flag that is not True, False or None.
     """
-    try:
-        return ProjectConfig(
-            public=public,
-            auto_scan=auto_scan,
-            auto_sbom_generation=auto_sbom_generation,
-            prevent_vulnerable=prevent_vulnerable,
-            severity=severity,
-            cosign_required=cosign_required,
-            notation_required=notation_required,
-            reuse_system_allowlist=reuse_system_allowlist,
-        )
-    except TypeError as exc:
-        raise InvalidPolicyError(str(exc)) from None
+
+    public: bool | None = attrs.field(default=None, converter=_optional_bool)
+    """Anyone, even anonymous, may pull."""
+    auto_scan: bool | None = attrs.field(default=None, converter=_optional_bool)
+    """Scan for vulnerabilities on push."""
+    auto_sbom_generation: bool | None = attrs.field(default=None, converter=_optional_bool)
+    """Generate an SBOM on push (Harbor 2.11+)."""
+    prevent_vulnerable: bool | None = attrs.field(default=None, converter=_optional_bool)
+    """Block pulls of artifacts with findings at or above `severity`."""
+    severity: Severity | None = attrs.field(default=None, converter=_optional_severity)
+    """The threshold of `prevent_vulnerable`."""
+    cosign_required: bool | None = attrs.field(default=None, converter=_optional_bool)
+    """Block pulls of artifacts without a cosign signature."""
+    notation_required: bool | None = attrs.field(default=None, converter=_optional_bool)
+    """Block pulls of artifacts without a Notation signature."""
+    reuse_system_allowlist: bool | None = attrs.field(default=None, converter=_optional_bool)
+    """Use the system CVE allowlist instead of the project's."""
+
+    def to_metadata(self) -> dict[str, str]:
+        """The metadata for the settings that are given: lowercase `true`/`false`, severity."""
+        return _metadata(self)
+
+    def is_empty(self) -> bool:
+        """Whether no setting is given."""
+        return not self.to_metadata()

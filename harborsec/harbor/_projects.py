@@ -35,7 +35,7 @@ from harborsec._core._paging import MAX_PAGE_SIZE, Page, harbor_page, merge_para
 from harborsec.errors import InvalidPolicyError, NotFoundError
 from harborsec.harbor._allowlists import CveAllowlist, _WireAllowlist, to_allowlist
 from harborsec.harbor._api import BY_NAME, api_url, project_segment, structure
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 
 __all__ = [
     "ProjectInfo",
@@ -234,7 +234,7 @@ def create_project(
     name: str,
     *,
     public: bool = False,
-    config: ProjectConfig | None = None,
+    config: ConfigChanges | None = None,
     storage_limit: int | None = None,
 ) -> Op[None]:
     """`POST /projects` with the configuration as metadata.
@@ -253,7 +253,7 @@ def create_project(
         ConflictError: The project exists.
     """
     project_segment(name)
-    metadata = (config or ProjectConfig()).to_metadata()
+    metadata = (config or ConfigChanges()).to_metadata()
     if config is not None and config.public is not None:
         if public and not config.public:
             raise InvalidPolicyError("public=True but config.public is False")
@@ -276,11 +276,11 @@ def delete_project(base: httpx.URL, name: str) -> Op[None]:
     yield from on_project(base, name, "DELETE")
 
 
-def update_project_config(base: httpx.URL, name: str, changes: ProjectConfig) -> Op[ProjectConfig]:
+def update_project_config(base: httpx.URL, name: str, changes: ConfigChanges) -> Op[ProjectConfig]:
     """`PUT /projects/{name}` with only the metadata keys that `changes` sets, then read back.
 
     Harbor merges metadata keys, so settings left as None stay as they are. With no change
-    set, nothing is written.
+    given, nothing is written.
 
     Returns:
         The configuration in force afterwards.

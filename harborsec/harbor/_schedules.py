@@ -100,8 +100,8 @@ class ScanSchedule:
 
     type: ScheduleType
     """Its label."""
-    cron: str | None
-    """The 6-field cron that actually runs (None when there is no schedule)."""
+    cron: str
+    """The 6-field cron that actually runs ("" for the type NONE: no schedule)."""
     next_run: datetime | None = None
     """When it runs next, if Harbor said."""
 
@@ -245,7 +245,7 @@ def parse_schedule(data: Any, *, converter: cattrs.Converter | None = None) -> S
     if kind is ScheduleType.NONE:
         return None
     return ScanSchedule(
-        type=kind, cron=wire.schedule.cron or None, next_run=wire.schedule.next_scheduled_time
+        type=kind, cron=wire.schedule.cron or "", next_run=wire.schedule.next_scheduled_time
     )
 
 
@@ -298,7 +298,7 @@ def set_scan_schedule(
             body = {"schedule": {"type": kind.value}}
             response = yield httpx.Request("PUT", _schedule_url(base), json=body)
             raise_for_status(response)
-        return ScanSchedule(type=ScheduleType.NONE, cron=None)
+        return ScanSchedule(type=ScheduleType.NONE, cron="")
     if cron is None:
         if kind not in SCHEDULE_CRONS:
             raise InvalidPolicyError(f"schedule type {kind.value} needs a cron")

@@ -27,7 +27,7 @@ import httpx
 from harborsec._core._driver import Op
 from harborsec.errors import InvalidPolicyError, PlanOutdatedError
 from harborsec.harbor._allowlists import CveAllowlist, replacing
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 from harborsec.harbor._immutability import (
     ImmutabilityRule,
     create_rule,
@@ -387,7 +387,7 @@ def apply_op(base: httpx.URL, project: str, policy: Policy, changes: Sequence[Ch
             else:
                 rewrite_list = True
     if config:
-        yield from update_project_config(base, project, ProjectConfig(**config))
+        yield from update_project_config(base, project, ConfigChanges(**config))
     if rewrite_list:
         wanted = policy.allowlist
         assert wanted is not None

@@ -25,7 +25,7 @@ from harborsec.errors import (
     PlanOutdatedError,
 )
 from harborsec.harbor._allowlists import CveAllowlist, replacing
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 from harborsec.harbor._immutability import ImmutabilityRule, create_rule, list_rules
 from harborsec.harbor._project_allowlist import edit_project_allowlist
 from harborsec.harbor._projects import create_project, get_project, update_project_config
@@ -159,7 +159,7 @@ async def test_planning_sends_nothing_and_reads_only_what_is_managed(client):
 
 
 async def test_config_goes_in_one_put_with_only_the_changed_keys(client):
-    await run(client, update_project_config(client.url, PROJECT, ProjectConfig(auto_scan=True)))
+    await run(client, update_project_config(client.url, PROJECT, ConfigChanges(auto_scan=True)))
     client.transport.seen.clear()
     result = await plan(client, Policy(auto_scan=True, severity="critical", public=True))
     await call(result.apply())
@@ -181,7 +181,7 @@ async def test_a_plan_made_stale_by_another_change_writes_nothing(client):
     stale = await plan(client, FULL)
     # Someone else changes the project between plan and apply: a rule and one setting.
     await add_rule(client, ImmutabilityRule(repositories="**", tags="latest"))
-    await run(client, update_project_config(client.url, PROJECT, ProjectConfig(auto_scan=True)))
+    await run(client, update_project_config(client.url, PROJECT, ConfigChanges(auto_scan=True)))
     before = await run(client, get_project(client.url, PROJECT))
     client.transport.seen.clear()
     with pytest.raises(PlanOutdatedError) as caught:

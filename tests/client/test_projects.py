@@ -33,7 +33,7 @@ from harborsec.errors import (
 )
 from harborsec.harbor._allowlists import CveAllowlist, EffectiveAllowlist, parse_allowlist
 from harborsec.harbor._api import make_harbor_converter
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 from harborsec.harbor._projects import parse_project
 from harborsec.harbor._severity import Severity
 from harborsec.testing import HarborEmulator
@@ -112,7 +112,7 @@ async def test_create_read_and_delete(client):
 
 
 async def test_create_with_a_configuration(client):
-    config = ProjectConfig(auto_scan=True, prevent_vulnerable=True, severity="high", public=True)
+    config = ConfigChanges(auto_scan=True, prevent_vulnerable=True, severity="high", public=True)
     await create(client, "secure", config=config, storage_limit=-1)
     got = await call(client.project("secure").config())
     assert (got.public, got.auto_scan, got.prevent_vulnerable, got.severity) == (

@@ -331,7 +331,7 @@ async def test_schedule_create_replace_and_remove(client):
     assert weekly.cron == "0 0 0 * * 0"
 
     removed = await call(scan_all.set_schedule("none"))
-    assert removed == ScanSchedule(type=ScheduleType.NONE, cron=None)
+    assert removed == ScanSchedule(type=ScheduleType.NONE, cron="")
     assert await call(scan_all.schedule()) is None
 
 

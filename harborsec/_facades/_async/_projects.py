@@ -8,7 +8,7 @@ from harborsec._facades._async._immutability import AsyncImmutabilityRules
 from harborsec._facades._async._plan import AsyncPlan
 from harborsec._facades._async._scanners import AsyncProjectScanner
 from harborsec.harbor._api import project_segment
-from harborsec.harbor._config import ProjectConfig, config_changes
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 from harborsec.harbor._projects import (
     ProjectInfo,
     delete_project,
@@ -83,7 +83,7 @@ class AsyncProject:
         Raises:
             InvalidPolicyError: A bad severity or a non-boolean flag (nothing is sent).
         """
-        changes = config_changes(
+        changes = ConfigChanges(
             public=public,
             auto_scan=auto_scan,
             auto_sbom_generation=auto_sbom_generation,

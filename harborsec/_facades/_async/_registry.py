@@ -37,7 +37,7 @@ from harborsec._facades._async._scan_all import AsyncScanAll
 from harborsec._facades._async._scanners import AsyncScanners
 from harborsec._facades._runners import AsyncConnection
 from harborsec._facades._settings import AuthArg, client_settings, locate, platform_arg
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges
 from harborsec.harbor._identity import Identity, whoami
 from harborsec.harbor._projects import (
     ProjectInfo,
@@ -351,7 +351,7 @@ class AsyncRegistry:
         name: str,
         *,
         public: bool = False,
-        config: ProjectConfig | None = None,
+        config: ConfigChanges | None = None,
         storage_limit: int | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> AsyncProject:
@@ -360,7 +360,8 @@ class AsyncRegistry:
         Args:
             name: The project's name.
             public: Whether anyone may pull from it.
-            config: Security settings to create it with.
+            config: Security settings to create it with (those left as None take Harbor's
+                defaults).
             storage_limit: Its quota in bytes (-1 for unlimited); None for Harbor's default.
             timeout: A timeout for this call.
 

@@ -9,7 +9,7 @@ from harborsec._facades._sync._immutability import ImmutabilityRules
 from harborsec._facades._sync._plan import Plan
 from harborsec._facades._sync._scanners import ProjectScanner
 from harborsec.harbor._api import project_segment
-from harborsec.harbor._config import ProjectConfig, config_changes
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 from harborsec.harbor._projects import (
     ProjectInfo,
     delete_project,
@@ -84,7 +84,7 @@ class Project:
         Raises:
             InvalidPolicyError: A bad severity or a non-boolean flag (nothing is sent).
         """
-        changes = config_changes(
+        changes = ConfigChanges(
             public=public,
             auto_scan=auto_scan,
             auto_sbom_generation=auto_sbom_generation,

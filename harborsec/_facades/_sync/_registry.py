@@ -38,7 +38,7 @@ from harborsec._facades._sync._allowlists import SystemAllowlist
 from harborsec._facades._sync._projects import Project
 from harborsec._facades._sync._scan_all import ScanAll
 from harborsec._facades._sync._scanners import Scanners
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges
 from harborsec.harbor._identity import Identity, whoami
 from harborsec.harbor._projects import (
     ProjectInfo,
@@ -350,7 +350,7 @@ class Registry:
         name: str,
         *,
         public: bool = False,
-        config: ProjectConfig | None = None,
+        config: ConfigChanges | None = None,
         storage_limit: int | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> Project:
@@ -359,7 +359,8 @@ class Registry:
         Args:
             name: The project's name.
             public: Whether anyone may pull from it.
-            config: Security settings to create it with.
+            config: Security settings to create it with (those left as None take Harbor's
+                defaults).
             storage_limit: Its quota in bytes (-1 for unlimited); None for Harbor's default.
             timeout: A timeout for this call.
 

@@ -2,12 +2,13 @@
 
 from datetime import datetime, timedelta, timezone
 
+import attrs
 import pytest
 
 from harborsec.errors import InvalidPolicyError, MalformedResponseError
 from harborsec.harbor._allowlists import CveAllowlist, normalize_cve_ids, parse_allowlist
 from harborsec.harbor._api import make_harbor_converter
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges, ProjectConfig
 from harborsec.harbor._identity import Identity, Permission
 from harborsec.harbor._projects import parse_project
 from harborsec.harbor._severity import Severity
@@ -162,18 +163,43 @@ def test_every_field_maps_to_its_metadata_key():
     validate_definition("ProjectMetadata", metadata)
 
 
-def test_to_metadata_has_only_the_fields_set():
-    assert ProjectConfig(prevent_vulnerable=True).to_metadata() == {"prevent_vul": "true"}
-    assert ProjectConfig().to_metadata() == {}
-    assert ProjectConfig().is_empty()
-    assert not ProjectConfig(public=False).is_empty()
+def test_changes_write_only_the_settings_given():
+    assert ConfigChanges(prevent_vulnerable=True).to_metadata() == {"prevent_vul": "true"}
+    assert ConfigChanges(severity="HIGH").to_metadata() == {"severity": "high"}
+    assert ConfigChanges().to_metadata() == {}
+    assert ConfigChanges().is_empty()
+    assert not ConfigChanges(public=False).is_empty()
+
+
+def test_a_read_config_has_no_unset_field():
+    defaults = ProjectConfig()
+    assert defaults == ProjectConfig.from_metadata({})  # a new project, as Harbor reads it
+    assert None not in attrs.astuple(defaults)
+    assert defaults.severity is Severity.NONE and defaults.reuse_system_allowlist is True
+    assert ProjectConfig.from_metadata(defaults.to_metadata()) == defaults
+    assert set(defaults.to_metadata()) == {
+        "public",
+        "auto_scan",
+        "auto_sbom_generation",
+        "prevent_vul",
+        "severity",
+        "enable_content_trust_cosign",
+        "enable_content_trust",
+        "reuse_sys_cve_allowlist",
+    }
 
 
 def test_config_refuses_non_boolean_flags():
     with pytest.raises(TypeError):
         ProjectConfig(auto_scan="true")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ProjectConfig(auto_scan=None)  # type: ignore[arg-type]
     with pytest.raises(InvalidPolicyError):
         ProjectConfig(severity="severe")
+    with pytest.raises(InvalidPolicyError):
+        ConfigChanges(auto_scan="yes")  # type: ignore[arg-type]
+    with pytest.raises(InvalidPolicyError):
+        ConfigChanges(severity="severe")
 
 
 # -- Allowlists -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from harborsec.harbor._allowlists import (
     removing,
     replacing,
 )
-from harborsec.harbor._config import ProjectConfig
+from harborsec.harbor._config import ConfigChanges
 from harborsec.harbor._identity import whoami
 from harborsec.harbor._project_allowlist import edit_project_allowlist
 from harborsec.harbor._projects import (
@@ -164,7 +164,7 @@ def test_get_project_with_a_body_that_is_not_json():
 
 
 def test_create_project_body():
-    config = ProjectConfig(auto_scan=True, severity=Severity.HIGH, prevent_vulnerable=True)
+    config = ConfigChanges(auto_scan=True, severity=Severity.HIGH, prevent_vulnerable=True)
     result, canned = run(
         create_project(BASE, "team", public=True, config=config, storage_limit=-1), ok(status=201)
     )
@@ -185,7 +185,7 @@ def test_create_project_body():
 
 
 def test_create_project_takes_public_from_the_config():
-    _, canned = run(create_project(BASE, "p", config=ProjectConfig(public=True)), ok(status=201))
+    _, canned = run(create_project(BASE, "p", config=ConfigChanges(public=True)), ok(status=201))
     assert canned.bodies()[0]["metadata"] == {"public": "true"}
     _, canned = run(create_project(BASE, "p"), ok(status=201))
     assert canned.bodies()[0] == {"project_name": "p", "metadata": {"public": "false"}}
@@ -193,7 +193,7 @@ def test_create_project_takes_public_from_the_config():
 
 def test_create_project_refuses_contradicting_public_settings():
     with pytest.raises(InvalidPolicyError):
-        run(create_project(BASE, "p", public=True, config=ProjectConfig(public=False)))
+        run(create_project(BASE, "p", public=True, config=ConfigChanges(public=False)))
 
 
 def test_delete_project():
@@ -207,7 +207,7 @@ def test_update_config_sends_only_the_given_keys_then_reads_back():
     after = project_json(metadata={"prevent_vul": "true", "severity": "critical"})
     config, canned = run(
         update_project_config(
-            BASE, "team", ProjectConfig(prevent_vulnerable=True, severity="critical")
+            BASE, "team", ConfigChanges(prevent_vulnerable=True, severity="critical")
         ),
         ok(),
         ok(after),
@@ -218,7 +218,7 @@ def test_update_config_sends_only_the_given_keys_then_reads_back():
 
 
 def test_update_config_with_nothing_to_change_only_reads():
-    _, canned = run(update_project_config(BASE, "team", ProjectConfig()), ok(project_json()))
+    _, canned = run(update_project_config(BASE, "team", ConfigChanges()), ok(project_json()))
     assert [r.method for r in canned.requests] == ["GET"]
 
 
@@ -345,7 +345,7 @@ FORBIDDEN = {"errors": [{"code": "FORBIDDEN", "message": "forbidden"}]}
     [
         lambda: get_project(BASE, "gone"),
         lambda: delete_project(BASE, "gone"),
-        lambda: update_project_config(BASE, "gone", ProjectConfig(auto_scan=True)),
+        lambda: update_project_config(BASE, "gone", ConfigChanges(auto_scan=True)),
         lambda: edit_project_allowlist(BASE, "gone", expiring(None), needs_current=False),
     ],
 )

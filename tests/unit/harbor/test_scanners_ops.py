@@ -273,7 +273,7 @@ def test_removing_a_schedule():
     schedule, sent = drive(set_scan_schedule(BASE, "None"), schedule_answer(), OK)
     assert json.loads(sent[1].content) == {"schedule": {"type": "None"}}
     assert sent[1].method == "PUT"
-    assert schedule.type is ScheduleType.NONE and schedule.cron is None
+    assert schedule.type is ScheduleType.NONE and schedule.cron == ""
     _, sent = drive(set_scan_schedule(BASE, "None"), NO_SCHEDULE)
     assert len(sent) == 1  # nothing to remove
 

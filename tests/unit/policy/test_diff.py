@@ -68,10 +68,9 @@ def test_config_fields_are_compared_in_a_fixed_order():
     ]
 
 
-def test_an_unset_current_value_reads_not_set():
-    config = ProjectConfig(auto_scan=None)
-    change = diff(state(config=config), Policy(auto_scan=True))[0]
-    assert str(change) == "~ auto_scan: (not set) -> true"
+def test_a_new_project_reads_as_harbor_defaults():
+    change = diff(state(config=DEFAULTS), Policy(auto_scan=True, severity="low"))
+    assert [str(c) for c in change] == ["~ auto_scan: false -> true", "~ severity: none -> low"]
 
 
 # -- allowlist --------------------------------------------------------------------------------
