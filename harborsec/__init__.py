@@ -9,7 +9,10 @@ directory of an OCI image layout, as skopeo, oras or notation write, holding an 
 
 Talk to one registry with [`Registry`][harborsec.Registry] (or
 [`AsyncRegistry`][harborsec.AsyncRegistry]); every error is a
-[`HarborsecError`][harborsec.HarborsecError]. Subpackages: `harborsec.oci` (references, manifests,
+[`HarborsecError`][harborsec.HarborsecError]. A registry hands out the objects that act on
+Harbor (`Project`, `ProjectAllowlist`, `SystemAllowlist`, `ImmutabilityRules`, `Scanners`,
+`ProjectScanner`, `ScanAll`, and `Plan` from `project.plan(policy)`), each with an `Async` twin;
+all are exported here. Subpackages hold the models: `harborsec.oci` (references, manifests,
 digests, layouts, auth), `harborsec.harbor` (projects, allowlists, immutability, scanners,
 schedules), `harborsec.policy` (policy as code) and `harborsec.testing` (the Harbor emulator).
 """
