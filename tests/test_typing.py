@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import pytest
+from mypy import api
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,6 @@ async def asynchronous(registry: AsyncRegistry) -> None:
 
 
 def test_plan_and_children_are_typed_for_both_clients(tmp_path):
-    api = pytest.importorskip("mypy.api")
     path = tmp_path / "snippet.py"
     path.write_text(textwrap.dedent(SNIPPET))
     out, err, _ = api.run(
