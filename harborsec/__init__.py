@@ -7,9 +7,9 @@ directory of an OCI image layout, as skopeo, oras or notation write, holding an 
     >>> harborsec.resolve_digest(f"oci:{layout}:v1")
     'sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'
 
-Talk to one registry with [`Registry`][harborsec.Registry] (or
-[`AsyncRegistry`][harborsec.AsyncRegistry]); every error is a
-[`HarborsecError`][harborsec.HarborsecError]. A registry hands out the objects that act on
+Talk to one registry with `Registry` (or
+`AsyncRegistry`); every error is a
+`HarborsecError`. A registry hands out the objects that act on
 Harbor (`Project`, `ProjectAllowlist`, `SystemAllowlist`, `ImmutabilityRules`, `Scanners`,
 `ProjectScanner`, `ScanAll`, and `Plan` from `project.plan(policy)`), each with an `Async` twin;
 all are exported here. Subpackages hold the models: `harborsec.oci` (references, manifests,

@@ -1,6 +1,6 @@
 """The harborsec exception hierarchy.
 
-Every exception harborsec raises derives from [`HarborsecError`][harborsec.HarborsecError];
+Every exception harborsec raises derives from `HarborsecError`;
 httpx exceptions never leak out::
 
     HarborsecError

@@ -1,8 +1,8 @@
 """The default asynchronous transport: aiohttp through httpx-aiohttp, plus a whole-response fetch.
 
-[`AiohttpTransport`][harborsec._core._aiohttp.AiohttpTransport] is httpx-aiohttp's transport
+`AiohttpTransport` is httpx-aiohttp's transport
 (aiohttp's connection pool, which stays fast under concurrency where httpx's own does not) with
-one addition, [`fetch`][harborsec._core._aiohttp.AiohttpTransport.fetch]: send a request whose
+one addition, `fetch`: send a request whose
 answer the caller wants whole, and return it already read. `AsyncRegistry` uses it for its GET
 and HEAD requests. Going through `handle_async_request` instead would wrap aiohttp's response in
 an httpx stream and read it back through two layers of async generators, which costs more CPU

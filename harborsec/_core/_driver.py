@@ -9,11 +9,11 @@ with no I/O::
         raise_for_status(response)
         return response.text
 
-[`plan`][harborsec._core._driver.plan] wraps an operation with what every call needs (one
+`plan` wraps an operation with what every call needs (one
 `X-Request-Id` per call, per-call timeouts, retries with backoff, transport errors mapped to
 harborsec exceptions) and turns it into a sequence of steps: *send this request* or *sleep this
-long*. [`run_sync`][harborsec._core._driver.run_sync] and
-[`run_async`][harborsec._core._driver.run_async] are the only code that exists twice: each
+long*. `run_sync` and
+`run_async` are the only code that exists twice: each
 performs those steps with its own client and clock, and nothing else.
 """
 

@@ -1,7 +1,7 @@
 """HTTP helpers shared by every operation: error mapping, request ids, safe URLs, no cookies.
 
 Everything here is pure: it looks at requests and responses and returns values or raises
-harborsec exceptions. [`raise_for_status`][harborsec._core._http.raise_for_status] is the one
+harborsec exceptions. `raise_for_status` is the one
 place where HTTP error statuses become exceptions.
 """
 
@@ -59,7 +59,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
 class NotGiven:
-    """The type of [`NOT_GIVEN`][harborsec._core._http.NOT_GIVEN]: "not passed", unlike `None`."""
+    """The type of `NOT_GIVEN`: "not passed", unlike `None`."""
 
     _instance: NotGiven | None = None
 

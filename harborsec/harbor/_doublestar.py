@@ -16,7 +16,7 @@ for byte (names and patterns are read as UTF-8, like Go strings):
 
 A malformed pattern (`v[0-9`, `{a,b`, a trailing `\`) only fails when matching reaches the bad
 part; Harbor then treats the tag as not immutable and skips the rules after it. Check patterns
-before saving a rule with [`validate_pattern`][harborsec.harbor.validate_pattern].
+before saving a rule with `validate_pattern`.
 
 Example:
     >>> doublestar_match("{v*,release-*}", "v1.2.3")

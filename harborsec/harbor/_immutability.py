@@ -4,7 +4,7 @@ A rule makes tags immutable: once pushed, a tag that the rule selects cannot be 
 re-pointed or deleted (Harbor answers 412). A rule selects a tag when its repository pattern
 selects the repository (matched **without** the project: `api/server`, not `team/api/server`)
 and its tag pattern selects the tag; either pattern can be inverted (`exclude_*`). Patterns are
-doublestar globs, evaluated by [`doublestar_match`][harborsec.harbor.doublestar_match] exactly
+doublestar globs, evaluated by `doublestar_match` exactly
 as Harbor does.
 
 Harbor itself does not validate rules when it saves them (a bad pattern quietly stops the
@@ -145,7 +145,7 @@ class ImmutabilityRule:
 
         Raises:
             InvalidPolicyError: A pattern is malformed (see
-                [`validate_pattern`][harborsec.harbor.validate_pattern]), or the rule was read
+                `validate_pattern`), or the rule was read
                 from Harbor in a shape this model cannot express.
         """
         location = f"immutability rule {self.id}" if self.id is not None else None
@@ -171,7 +171,7 @@ class ImmutabilityRule:
         Raises:
             InvalidPolicyError: Harbor cannot evaluate this rule (a malformed pattern that
                 matching reaches, or a selector it does not know); Harbor then treats the tag
-                as not immutable (see [`is_immutable`][harborsec.harbor.is_immutable]).
+                as not immutable (see `is_immutable`).
         """
         if self.disabled or not repository or not tag:
             return False

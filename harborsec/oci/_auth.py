@@ -1,6 +1,6 @@
 """Registry authentication: Basic credentials and the OCI bearer-token flow, as an `httpx.Auth`.
 
-[`RegistryAuth`][harborsec.oci.RegistryAuth] is a plain generator flow (httpx's `auth_flow`), so
+`RegistryAuth` is a plain generator flow (httpx's `auth_flow`), so
 the same code serves the sync and the async client. On `/v2/`:
 
 1. a token cached for the request's scope (`repository:<name>:<actions>`) is sent at once, so a

@@ -1,6 +1,6 @@
 """Registry credentials: from the environment, or from Docker's configuration and helpers.
 
-[`docker_credentials`][harborsec.oci.docker_credentials] finds the credentials `docker login`
+`docker_credentials` finds the credentials `docker login`
 stored for a registry, the way the Docker CLI does:
 
 1. `DOCKER_AUTH_CONFIG`, when set, is a config document (`{"auths": {...}}`) consulted first.
@@ -22,7 +22,7 @@ Hub, the bare `host[:port]` for other registries), then by host, ignoring any `h
 
 Identity tokens (OAuth refresh tokens, stored as `identitytoken` or returned by a helper with
 the username `<token>`) come back as `Credentials("<token>", token)`; see
-[`Credentials.is_identity_token`][harborsec.oci.Credentials.is_identity_token].
+`Credentials.is_identity_token`.
 
 Passwords never appear in `repr()`, `str()`, logs or exception messages.
 

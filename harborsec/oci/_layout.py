@@ -1,7 +1,7 @@
 """Local OCI image layout directories (`oci:PATH[:TAG|@DIGEST]`).
 
 Layouts are what skopeo, oras and notation write.
-[`OciLayout`][harborsec.oci.OciLayout] offers the registry client's read and push methods on a
+`OciLayout` offers the registry client's read and push methods on a
 directory: tags are the `org.opencontainers.image.ref.name` annotations of `index.json`, every blob
 read is checked against its digest, and every write is atomic (a temporary file, then
 `os.replace`), so an interrupted push never leaves a half-written blob or index.

@@ -2,7 +2,7 @@
 
 Models are frozen attrs classes with snake_case fields; the OCI wire names (`mediaType`,
 `os.version`...) live only in the converter below. A manifest read from a registry keeps its exact
-bytes ([`Manifest.content`][harborsec.oci.Manifest]): it is never re-serialised, since that could
+bytes (`Manifest.content`): it is never re-serialised, since that could
 change its digest.
 
 Example:

@@ -1,6 +1,6 @@
 """OCI distribution operations, without I/O.
 
-Each function returns an operation ([`Op`][harborsec._core._driver.Op]): a generator that yields
+Each function returns an operation (`Op`): a generator that yields
 the requests to send and returns the typed result. `Registry` and `AsyncRegistry` run them; tests
 drive them with canned responses. Every manifest and blob fetched by digest is checked against
 that digest here, so no caller can forget to.

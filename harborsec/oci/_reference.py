@@ -1,6 +1,6 @@
 """Image references: `registry/repository[:tag][@digest]` and `oci:` layout references.
 
-[`ImageReference.parse`][harborsec.oci.ImageReference.parse] follows the grammar of
+`ImageReference.parse` follows the grammar of
 Docker's reference library (github.com/distribution/reference) and Docker's normalisation:
 
 * A reference is `name[:tag][@digest]`; `name` is `[registry/]repository`.
@@ -23,7 +23,7 @@ Docker's reference library (github.com/distribution/reference) and Docker's norm
   same registry (host compared case-insensitively) is accepted, and one naming another registry
   is refused.
 
-Every failure raises [`InvalidReferenceError`][harborsec.InvalidReferenceError] (a
+Every failure raises `InvalidReferenceError` (a
 `ValueError`) whose message quotes the reference and says which part is wrong.
 
 Example:
@@ -223,7 +223,7 @@ def _check_text(text: str, what: str) -> None:
 class ImageReference:
     """A fully qualified reference to an image in a registry.
 
-    Build one with [`parse`][harborsec.oci.ImageReference.parse]; the constructor checks
+    Build one with `parse`; the constructor checks
     each field against the grammar but does not normalise (it does not add `library/`).
     `str()` gives the canonical form `registry/repository[:tag][@digest]`, which `parse`
     reads back to an equal reference.
@@ -522,7 +522,7 @@ def parse_reference(
 
     Args:
         text: The reference.
-        default_registry: Passed to [`ImageReference.parse`][harborsec.oci.ImageReference.parse].
+        default_registry: Passed to `ImageReference.parse`.
 
     Raises:
         InvalidReferenceError: The text is not a valid reference of either kind.
