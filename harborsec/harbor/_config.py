@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from harborsec._core._display import PrettyPrinter, html_table, text_block
 from harborsec.errors import InvalidPolicyError
 from harborsec.harbor._severity import Severity
 
@@ -56,14 +57,18 @@ def _optional_severity(value: Severity | str | None) -> Severity | None:
     return None if value is None else Severity.parse(value)
 
 
+def _shown(value: bool | Severity) -> str:
+    if isinstance(value, Severity):
+        return value.value
+    return "true" if value else "false"
+
+
 def _metadata(settings: ProjectConfig | ConfigChanges) -> dict[str, str]:
     metadata: dict[str, str] = {}
     for field, key in _META_KEYS.items():
         value = getattr(settings, field)
-        if isinstance(value, Severity):
-            metadata[key] = value.value
-        elif value is not None:
-            metadata[key] = "true" if value else "false"
+        if value is not None:
+            metadata[key] = _shown(value)
     return metadata
 
 
@@ -124,6 +129,17 @@ class ProjectConfig:
     def to_metadata(self) -> dict[str, str]:
         """Every setting as Harbor metadata: lowercase `true`/`false`, and the severity."""
         return _metadata(self)
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        return [(field, _shown(getattr(self, field)), key) for field, key in _META_KEYS.items()]
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: each setting, its value, and Harbor's metadata key."""
+        return html_table("Project configuration", ("setting", "value", "metadata"), self._rows())
+
+    def _repr_pretty_(self, printer: PrettyPrinter, cycle: bool) -> None:
+        """IPython's plain display: one setting a line."""
+        printer.text(text_block("ProjectConfig", [row[:2] for row in self._rows()]))
 
 
 @attrs.frozen

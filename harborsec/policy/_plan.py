@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import httpx
 
+from harborsec._core._display import html_table
 from harborsec._core._driver import Op
 from harborsec.errors import InvalidPolicyError, PlanOutdatedError
 from harborsec.harbor._allowlists import CveAllowlist, replacing
@@ -111,23 +112,38 @@ class Change:
             return "+" if self.before is None else "-"
         return "~"
 
-    def __str__(self) -> str:
+    def parts(self) -> tuple[str, str, str, str]:
+        """The change as table cells: symbol, what is changed, its value now, the wanted value.
+
+        Example:
+            >>> Change(ChangeKind.CONFIG, "severity", Severity.NONE, Severity.HIGH).parts()
+            ('~', 'severity', 'none', 'high')
+
+        An addition has no value now and a removal no wanted value (`""`).
+        """
         symbol = self.symbol
         if self.kind is ChangeKind.RULE_CREATE:
-            return f"+ immutability: {describe_rule(self.after)}"
+            return symbol, "immutability", "", describe_rule(self.after)
         if self.kind is ChangeKind.RULE_DELETE:
-            return f"- {_rule_name(self.before)}: {describe_rule(self.before)}"
+            return symbol, _rule_name(self.before), describe_rule(self.before), ""
         if self.kind is ChangeKind.RULE_UPDATE:
             name = _rule_name(self.before)
             if _rule_key(self.before) == _rule_key(self.after):
-                what = describe_rule(self.before, state=False)
-                toggle = f"{_toggle(self.before.disabled)} -> {_toggle(self.after.disabled)}"
-                return f"~ {name} ({what}): {toggle}"
-            return f"~ {name}: {describe_rule(self.before)} -> {describe_rule(self.after)}"
+                name = f"{name} ({describe_rule(self.before, state=False)})"
+                return symbol, name, _toggle(self.before.disabled), _toggle(self.after.disabled)
+            return symbol, name, describe_rule(self.before), describe_rule(self.after)
         if self.field == _ITEMS:
-            return f"{symbol} {self.field}: {self.before if self.after is None else self.after}"
-        before, after = _show(self.field, self.before), _show(self.field, self.after)
-        return f"{symbol} {self.field}: {before} -> {after}"
+            item = str(self.before if self.after is None else self.after)
+            return (
+                (symbol, self.field, "", item) if symbol == "+" else (symbol, self.field, item, "")
+            )
+        return symbol, self.field, _show(self.field, self.before), _show(self.field, self.after)
+
+    def __str__(self) -> str:
+        symbol, what, before, after = self.parts()
+        if not before or not after:  # an addition or a removal: its one value
+            return f"{symbol} {what}: {before or after}"
+        return f"{symbol} {what}: {before} -> {after}"
 
 
 def _toggle(disabled: bool) -> str:
@@ -412,3 +428,26 @@ def apply_op(base: httpx.URL, project: str, policy: Policy, changes: Sequence[Ch
 def render(changes: Sequence[Change]) -> str:
     """The changes, one line each (see `Plan.diff`)."""
     return "\n".join(str(change) for change in changes)
+
+
+_HEADERS = ("", "setting", "now", "wanted")
+_NOTHING = "nothing to change: the project matches the policy"
+
+
+def _title(project: str, changes: Sequence[Change]) -> str:
+    count = len(changes)
+    return f"Plan for project {project!r}: {count} change{'' if count == 1 else 's'}"
+
+
+def plan_html(project: str, changes: Sequence[Change]) -> str:
+    """A plan as an HTML table, for notebooks (`Plan._repr_html_`)."""
+    return html_table(
+        _title(project, changes), _HEADERS, (c.parts() for c in changes), empty=_NOTHING
+    )
+
+
+def plan_text(project: str, changes: Sequence[Change]) -> str:
+    """A plan as a title and its diff, for `_repr_pretty_` (IPython) and printing."""
+    if not changes:
+        return f"{_title(project, changes)}\n  {_NOTHING}"
+    return "\n".join([_title(project, changes), *(f"  {change}" for change in changes)])

@@ -381,3 +381,54 @@ def test_the_guide_runs(monkeypatch, capsys):
     assert "immutability[15]" in out
     assert "~ auto_scan: false -> true" in out
     assert namespace["plan"].policy == namespace["policy"]
+
+
+class _Printer:
+    """The part of IPython's pretty printer that `_repr_pretty_` uses."""
+
+    def __init__(self) -> None:
+        self.out = ""
+
+    def text(self, text: str) -> None:
+        self.out += text
+
+
+async def test_plans_display_in_notebooks(client):
+    policy = Policy(
+        auto_scan=True,
+        severity=Severity.HIGH,
+        allowlist=PolicyAllowlist(items=("CVE-2024-3094",)),
+        immutability=(ImmutabilityRule(repositories="**", tags="<v*>"),),
+    )
+    first = await plan(client, policy)
+    page = first._repr_html_()
+    assert f"Plan for project &#x27;{PROJECT}&#x27;: 5 changes" in page
+    assert "<td style='text-align:left'>severity</td>" in page
+    assert "<td style='text-align:left'>none</td><td style='text-align:left'>high</td>" in page
+    assert "&lt;v*&gt;" in page and "<v*>" not in page  # registry and policy text is escaped
+    printer = _Printer()
+    first._repr_pretty_(printer, False)
+    lines = printer.out.splitlines()
+    assert lines[0] == f"Plan for project {PROJECT!r}: 5 changes"
+    assert lines[1:] == [f"  {line}" for line in first.diff().splitlines()]
+    await call(first.apply())
+    done = await plan(client, policy)
+    assert "nothing to change" in done._repr_html_()
+    printer = _Printer()
+    done._repr_pretty_(printer, False)
+    assert printer.out == (
+        f"Plan for project {PROJECT!r}: 0 changes\n"
+        "  nothing to change: the project matches the policy"
+    )
+
+
+def test_project_config_displays_every_setting():
+    config = ProjectConfig(auto_scan=True, severity="critical")
+    page = config._repr_html_()
+    assert "<td style='text-align:left'>auto_scan</td><td style='text-align:left'>true</td>" in page
+    assert "prevent_vul" in page and "critical" in page
+    printer = _Printer()
+    config._repr_pretty_(printer, False)
+    lines = printer.out.splitlines()
+    assert lines[0] == "ProjectConfig" and len(lines) == 9
+    assert "  severity                critical" in lines

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from harborsec._core._display import PrettyPrinter
 from harborsec._core._runner import AsyncRunner
-from harborsec.policy._plan import Change, apply_op, render
+from harborsec.policy._plan import Change, apply_op, plan_html, plan_text, render
 from harborsec.policy._policy import Policy
 
 __all__ = ["AsyncPlan"]
@@ -31,6 +32,14 @@ class AsyncPlan:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, changes={len(self.changes)})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the changes as a table (setting, value now, wanted value)."""
+        return plan_html(self.project, self.changes)
+
+    def _repr_pretty_(self, printer: PrettyPrinter, cycle: bool) -> None:
+        """IPython's plain display: a title, then the diff."""
+        printer.text(plan_text(self.project, self.changes))
 
     @property
     def empty(self) -> bool:
