@@ -12,9 +12,12 @@ Talk to one registry with [`Registry`][harborsec.Registry] (or
 [`HarborsecError`][harborsec.HarborsecError]. Subpackages: `harborsec.oci` (references, manifests,
 digests, layouts, auth), `harborsec.harbor` (projects, allowlists, immutability, scanners,
 schedules), `harborsec.policy` (policy as code) and `harborsec.testing` (the Harbor emulator).
+`capture_responses()` records the status and headers (`X-Request-Id`, `X-Total-Count`) of the
+calls made inside it.
 """
 
 from harborsec._client import AsyncRegistry, Registry, resolve_digest
+from harborsec._core._capture import CapturedResponse, capture_responses
 from harborsec._core._retry import RetryPolicy
 from harborsec._version import __version__
 from harborsec.errors import (
@@ -44,6 +47,7 @@ from harborsec.errors import (
     UnprocessableEntityError,
     UnsupportedError,
     VerificationError,
+    WaitTimeoutError,
 )
 from harborsec.harbor import (
     AsyncProject,
@@ -73,6 +77,8 @@ __all__ = [
     "AsyncProject",
     "AsyncRegistry",
     "BadRequestError",
+    "capture_responses",
+    "CapturedResponse",
     "ConflictError",
     "Credentials",
     "CredentialsError",
@@ -118,5 +124,6 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedError",
     "VerificationError",
+    "WaitTimeoutError",
     "__version__",
 ]
