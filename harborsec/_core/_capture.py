@@ -87,7 +87,7 @@ def capture_responses() -> Iterator[list[CapturedResponse]]:
     Example:
         >>> import harborsec
         >>> from harborsec.testing import HarborEmulator
-        >>> with harborsec.Registry("https://harbor.test", auth=None,
+        >>> with harborsec.Registry("https://harbor.test", auth=("admin", "Harbor12345"),
         ...                         transport=HarborEmulator().transport()) as registry:
         ...     with harborsec.capture_responses() as responses:
         ...         registry.ping()
