@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -136,23 +136,9 @@ def plan(
                 return stop.value  # type: ignore[no-any-return]
             failure = None
             if not isinstance(request, httpx.Request):
-                if isinstance(request, FanOut):
-                    subs = tuple(
-                        plan(sub, policy=policy, timeout=timeout, headers=headers,
-                             request_id=request_id)
-                        for sub in request.ops
-                    )  # fmt: skip
-                    try:
-                        answer = yield RunAll(subs, request.limit)
-                    finally:
-                        for sub in request.ops:  # those never started, or stopped
-                            sub.close()
-                    if isinstance(answer, Exception):
-                        failure, answer = answer, None
-                elif isinstance(request, Sleep | Now):
-                    answer = yield request
-                else:
-                    raise TypeError(f"an operation yielded {request!r}, not a request or a step")
+                answer, failure = yield from _driver_step(
+                    request, policy=policy, timeout=timeout, headers=headers, request_id=request_id
+                )
                 continue
             present = set(request.headers.keys())  # lower-cased; one pass over the headers
             if "x-request-id" not in present:
@@ -170,10 +156,8 @@ def plan(
                     if delay is None:
                         raise transport_error(outcome, request) from None
                 else:
-                    response = cast(httpx.Response, outcome)
-                    delay = decide(
-                        policy, method=request.method, attempt=attempt, response=response
-                    )
+                    assert isinstance(outcome, httpx.Response)
+                    delay = decide(policy, method=request.method, attempt=attempt, response=outcome)
                     if delay is None:
                         break
                 yield Sleep(delay)
@@ -181,6 +165,33 @@ def plan(
             answer = outcome
     finally:
         op.close()
+
+
+def _driver_step(
+    step: object,
+    *,
+    policy: RetryPolicy,
+    timeout: httpx.Timeout | float | NotGiven | None,
+    headers: Mapping[str, str] | None,
+    request_id: str,
+) -> Generator[Step, Outcome, tuple[Any, Exception | None]]:
+    """Pass a step other than a request to the driver; return (its answer, or its failure)."""
+    if isinstance(step, FanOut):
+        subs = tuple(
+            plan(sub, policy=policy, timeout=timeout, headers=headers, request_id=request_id)
+            for sub in step.ops
+        )
+        try:
+            answer = yield RunAll(subs, step.limit)
+        finally:
+            for sub in step.ops:  # those never started, or stopped
+                sub.close()
+        if isinstance(answer, Exception):
+            return None, answer
+        return answer, None
+    if isinstance(step, Sleep | Now):
+        return (yield step), None
+    raise TypeError(f"an operation yielded {step!r}, not a request or a step")
 
 
 def run_sync(
@@ -275,7 +286,7 @@ AsyncSend = Callable[[httpx.Request, bool], Awaitable[httpx.Response]]
 """Sends one request (`stream` or not) and returns the response."""
 
 
-async def run_async(
+def run_async(
     client: httpx.AsyncClient,
     op: Op[T],
     *,
@@ -284,8 +295,11 @@ async def run_async(
     send: AsyncSend | None = None,
     clock: Callable[[], float] | None = None,
     sleep: Callable[[float], Awaitable[object]] | None = None,
-) -> T:
+) -> Coroutine[Any, Any, T]:
     """Run an operation with an asynchronous httpx client (or `send`, which stands for it).
+
+    A plain function returning the coroutine to await (one coroutine per call, not two: this
+    is every async call's path).
 
     Args:
         client: The client that sends the requests (and gives the default headers).
@@ -297,7 +311,7 @@ async def run_async(
         sleep: What waits (default `asyncio.sleep`).
     """
     steps = plan(op, policy=policy, timeout=timeout, headers=client.headers)
-    return await _drive_async(
+    return _drive_async(
         steps, client, send, clock or time.monotonic, sleep or asyncio.sleep, current_sinks()
     )
 
