@@ -92,8 +92,9 @@ def capture_responses() -> Iterator[list[CapturedResponse]]:
         ...     with harborsec.capture_responses() as responses:
         ...         registry.ping()
         True
-        >>> [(r.method, r.url, r.status_code) for r in responses]
-        [('GET', 'https://harbor.test/v2/', 200)]
+        >>> for response in responses:
+        ...     print(response.method, response.url, response.status_code)
+        GET https://harbor.test/v2/ 200
     """
     sink: Sink = []
     token = _SINKS.set((*_SINKS.get(), sink))
