@@ -15,9 +15,12 @@ Harbor (`Project`, `ProjectAllowlist`, `SystemAllowlist`, `ImmutabilityRules`, `
 all are exported here. Subpackages hold the models: `harborsec.oci` (references, manifests,
 digests, layouts, auth), `harborsec.harbor` (projects, allowlists, immutability, scanners,
 schedules), `harborsec.policy` (policy as code) and `harborsec.testing` (the Harbor emulator).
+`capture_responses()` records the status and headers (`X-Request-Id`, `X-Total-Count`) of the
+calls made inside it.
 """
 
 from harborsec._client import AsyncRegistry, Registry, resolve_digest
+from harborsec._core._capture import CapturedResponse, capture_responses
 from harborsec._core._retry import RetryPolicy
 from harborsec._facades._async._allowlists import AsyncProjectAllowlist, AsyncSystemAllowlist
 from harborsec._facades._async._immutability import AsyncImmutabilityRules
@@ -60,6 +63,7 @@ from harborsec.errors import (
     UnprocessableEntityError,
     UnsupportedError,
     VerificationError,
+    WaitTimeoutError,
 )
 from harborsec.harbor import (
     ConfigChanges,
@@ -95,6 +99,8 @@ __all__ = [
     "AsyncScanners",
     "AsyncSystemAllowlist",
     "BadRequestError",
+    "capture_responses",
+    "CapturedResponse",
     "ClientClosedError",
     "ConfigChanges",
     "ConflictError",
@@ -148,5 +154,6 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedError",
     "VerificationError",
+    "WaitTimeoutError",
     "__version__",
 ]

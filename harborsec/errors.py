@@ -26,6 +26,7 @@ httpx exceptions never leak out::
     ├── InvalidPolicyError              a setting, rule or policy file that is not valid
     ├── PlanOutdatedError               the project changed after the plan was made
     ├── PlatformNotFoundError           an index has no manifest for the requested platform
+    ├── WaitTimeoutError                something waited for (a scan, an SBOM) was not ready in time
     ├── VerificationError               a security check failed
     │   └── DigestMismatchError         content does not hash to the digest that names it
     └── UnsupportedError                a feature harborsec does not support
@@ -77,6 +78,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedError",
     "VerificationError",
+    "WaitTimeoutError",
 ]
 
 
@@ -267,6 +269,38 @@ class PlatformNotFoundError(HarborsecError, LookupError):
         super().__init__(message)
         self.platform = platform
         self.available = tuple(available)
+
+
+class WaitTimeoutError(HarborsecError):
+    """Something harborsec was waiting for (a scan, an SBOM) was not ready before the timeout.
+
+    Nothing was cancelled on the server: the work may still finish. Wait again (a longer
+    `timeout`), or check on it later.
+
+    Attributes:
+        what: What was waited for, such as `the scan of library/app@sha256:...`.
+        timeout: The timeout, in seconds.
+        elapsed: How long was waited, in seconds.
+        attempts: How many times it was checked.
+        last_state: What the last check found (a model, such as a scan report), or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        what: str,
+        timeout: float,
+        elapsed: float,
+        attempts: int,
+        last_state: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.what = what
+        self.timeout = timeout
+        self.elapsed = elapsed
+        self.attempts = attempts
+        self.last_state = last_state
 
 
 class VerificationError(HarborsecError):

@@ -42,6 +42,11 @@ def test_top_level_names_from_the_foundation_issue():
         assert name in harborsec.__all__
 
 
+def test_top_level_names_of_the_core_steps():
+    for name in ["capture_responses", "CapturedResponse", "WaitTimeoutError"]:
+        assert name in harborsec.__all__
+
+
 @pytest.mark.parametrize(
     "module", [harborsec, harborsec.oci, harborsec.errors, harborsec.harbor, harborsec.policy]
 )
