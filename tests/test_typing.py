@@ -18,6 +18,8 @@ def sync(registry: Registry) -> None:
     reveal_type(Policy(auto_scan=True).plan(registry.project("team")))
     reveal_type(registry.project("team").allowlist)
     reveal_type(registry.project("team").config().severity)
+    reveal_type(registry.project("team").config().prevent_vulnerable)
+    reveal_type(registry.scan_all.set_schedule("DAILY").cron)
 
 
 async def asynchronous(registry: AsyncRegistry) -> None:
@@ -41,6 +43,8 @@ def test_plan_and_children_are_typed_for_both_clients(tmp_path):
         '"harborsec._facades._sync._plan.Plan"',
         '"harborsec._facades._sync._allowlists.ProjectAllowlist"',
         '"harborsec.harbor._severity.Severity"',
+        '"bool"',
+        '"str"',
         '"harborsec._facades._async._plan.AsyncPlan"',
         '"harborsec._facades._async._plan.AsyncPlan"',
         '"harborsec._facades._async._immutability.AsyncImmutabilityRules"',
