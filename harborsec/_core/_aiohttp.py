@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import httpx
@@ -28,26 +28,67 @@ __all__ = ["AiohttpTransport", "aiohttp_transport"]
 _HTTP_11 = {"http_version": b"HTTP/1.1"}
 
 
-@contextlib.contextmanager
-def _refused_is_not_a_timeout(request: httpx.Request) -> Iterator[None]:
-    """A connection that could not be made is `httpx.ConnectError`.
+def _sent_or_not(exc: aiohttp.ClientError) -> type[httpx.TransportError] | None:
+    """The httpx error for an aiohttp connection error: was the request possibly sent?
 
-    httpx-aiohttp's mapping (0.2) turns aiohttp's `ClientConnectorError` (refused, unreachable,
-    no such host) into `httpx.ConnectTimeout`, and the error message would then say "timed out".
+    httpx-aiohttp's mapping (0.2) turns every `ClientConnectionError` into
+    `httpx.ConnectTimeout`, which says "never sent" (the retry policy then sends even a POST
+    again), and its subclass `ClientConnectorError` (refused, unreachable, no such host) into
+    the same, whose message would say "timed out". Only a connection that could not be made is
+    a connect error; a disconnection or a reset once connected may come after the request was
+    written. None: httpx-aiohttp's own mapping is right (proxies, read timeouts, payloads).
+    """
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return None  # httpx.ProxyError
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return None  # httpx.ReadTimeout, or httpx.TimeoutException
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError  # what httpx's own pool raises there
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return httpx.ReadError  # a reset, or another socket error once connected
+    return None
+
+
+@contextlib.contextmanager
+def _mapped(request: httpx.Request) -> Iterator[None]:
+    """Translate aiohttp's connection errors to httpx's, telling "never sent" from "maybe sent".
+
+    Both aiohttp's errors and httpx-aiohttp's mapping of them (by their cause) are translated.
     """
     try:
         yield
-    except aiohttp.ClientProxyConnectionError:
-        raise  # httpx-aiohttp maps it to httpx.ProxyError
-    except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc), request=request) from exc
-    except httpx.ConnectTimeout as exc:  # already mapped, by httpx-aiohttp's own method
+    except aiohttp.ClientError as exc:
+        mapped = _sent_or_not(exc)
+        if mapped is None:
+            raise
+        raise mapped(str(exc), request=request) from exc
+    except httpx.TransportError as exc:
         cause = exc.__cause__
-        if isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(
-            cause, aiohttp.ClientProxyConnectionError
-        ):
-            raise httpx.ConnectError(str(exc), request=request) from cause
-        raise
+        mapped = _sent_or_not(cause) if isinstance(cause, aiohttp.ClientError) else None
+        if mapped is None or isinstance(exc, mapped):
+            raise
+        raise mapped(str(exc), request=request) from cause
+
+
+class _MappedStream(httpx.AsyncByteStream):
+    """A response body from httpx-aiohttp, its read errors translated by `_mapped`."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped(self._request):
+            async for chunk in self._stream:
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _mapped(self._request):
+            await self._stream.aclose()
 
 
 class AiohttpTransport(_HttpxAiohttpTransport):
@@ -55,8 +96,24 @@ class AiohttpTransport(_HttpxAiohttpTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send a request, returning its response unread (httpx calls this)."""
-        with _refused_is_not_a_timeout(request):
-            return await super().handle_async_request(request)
+        with _mapped(request):
+            response = await super().handle_async_request(request)
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            response.stream = _MappedStream(response.stream, request)
+        return response
+
+    def get_client(self) -> aiohttp.ClientSession:
+        """The aiohttp session, its own resending of requests turned off (httpx-aiohttp calls this).
+
+        aiohttp sends an idempotent request a second time when the connection drops before the
+        response (`ClientSession._retry_connection`, private, without a public switch): with
+        harborsec's retry policy on top, each attempt would be two requests on the wire, and
+        `RetryPolicy.retries` would not count them. The policy alone decides.
+        """
+        session = super().get_client()
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        return session
 
     def _session(self) -> aiohttp.ClientSession:
         if not isinstance(self.client, aiohttp.ClientSession):
@@ -76,7 +133,7 @@ class AiohttpTransport(_HttpxAiohttpTransport):
         if request.content:
             raise ValueError("fetch() sends requests without a body")
         timeout = request.extensions.get("timeout", {})
-        with map_aiohttp_exceptions(), _refused_is_not_a_timeout(request):
+        with map_aiohttp_exceptions(), _mapped(request):
             async with self._session().request(
                 request.method,
                 str(request.url),

@@ -56,6 +56,17 @@ def test_connection_failures_are_retried_for_every_method(method):
     assert decide(NO_JITTER, method=method, attempt=0, error=httpx.ConnectError("refused")) == 0.5
 
 
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@pytest.mark.parametrize(
+    "error",
+    [httpx.ReadError("reset"), httpx.RemoteProtocolError("disconnected"), httpx.WriteError("w")],
+)
+def test_a_request_that_may_have_been_sent_is_not_sent_again(method, error):
+    # What the default async transport raises for a reset once connected: never a POST again.
+    assert decide(NO_JITTER, method=method, attempt=0, error=error) is None
+    assert decide(NO_JITTER, method="GET", attempt=0, error=error) == 0.5
+
+
 def test_read_errors_are_retried_for_idempotent_methods():
     assert decide(NO_JITTER, method="GET", attempt=1, error=httpx.ReadError("reset")) == 1.0
 
