@@ -9,7 +9,15 @@ import json
 import httpx
 import pytest
 
-from harborsec import DigestAlgorithmError, DigestMismatchError, UnsupportedError, VerificationError
+from harborsec import (
+    AsyncRegistry,
+    DigestAlgorithmError,
+    DigestMismatchError,
+    NotFoundError,
+    Registry,
+    UnsupportedError,
+    VerificationError,
+)
 from harborsec.oci import OCI_MANIFEST, Descriptor, ImageManifest, OciLayout, compute_digest
 from harborsec.testing import HarborEmulator
 from tests.client._both import ADMIN, URL, call, close, open_registry
@@ -235,3 +243,24 @@ def test_layout_refuses_digests_that_cannot_be_verified(tmp_path):
     for method in (layout.get_manifest, layout.resolve, layout.get_blob):
         with pytest.raises(DigestAlgorithmError):
             method(BLAKE3)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_over_a_socket_with_the_default_transports(kind):
+    """The same checks on the default transports (aiohttp's direct GET/HEAD path when async)."""
+    emulator, content = seeded("sha384")
+    _, layer, _ = image()
+    digest = compute_digest(content, "sha384")
+    cls = Registry if kind == "sync" else AsyncRegistry
+    with emulator.serve() as url:
+        registry = cls(url, auth=ADMIN)
+        try:
+            assert await call(registry.resolve(f"{REPO}@{digest}")) == digest
+            assert (await call(registry.get_manifest(f"{REPO}@{digest}"))).content == content
+            layer_digest = compute_digest(layer, "sha512")
+            with pytest.raises(NotFoundError):  # only its sha256 and sha384 names were uploaded
+                await call(registry.get_blob(REPO, layer_digest))
+            with pytest.raises(DigestAlgorithmError):
+                await call(registry.resolve(f"{REPO}@{BLAKE3}"))
+        finally:
+            await close(registry)
