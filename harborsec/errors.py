@@ -28,7 +28,9 @@ httpx exceptions never leak out::
     ├── PlatformNotFoundError           an index has no manifest for the requested platform
     ├── WaitTimeoutError                something waited for (a scan, an SBOM) was not ready in time
     ├── VerificationError               a security check failed
-    │   └── DigestMismatchError         content does not hash to the digest that names it
+    │   ├── DigestMismatchError         content does not hash to the digest that names it
+    │   └── DigestAlgorithmError        a digest whose algorithm cannot be checked (also an
+    │                                   UnsupportedError)
     └── UnsupportedError                a feature harborsec does not support
 
 Example:
@@ -56,6 +58,7 @@ __all__ = [
     "ClientClosedError",
     "ConflictError",
     "CredentialsError",
+    "DigestAlgorithmError",
     "DigestMismatchError",
     "ErrorDetail",
     "ForbiddenError",
@@ -323,6 +326,24 @@ class DigestMismatchError(VerificationError):
 
 class UnsupportedError(HarborsecError):
     """The registry, document or algorithm uses a feature harborsec does not support."""
+
+
+class DigestAlgorithmError(VerificationError, UnsupportedError):
+    """A digest names an algorithm harborsec cannot check (blake3, or one it does not know).
+
+    Content named by such a digest is refused, never returned unchecked. It is a
+    `VerificationError`, so a release gate that stops on failed checks stops on it too, and an
+    `UnsupportedError`, as unsupported digest algorithms always were.
+
+    Attributes:
+        digest: The digest.
+        algorithm: Its algorithm, such as `blake3`.
+    """
+
+    def __init__(self, message: str, *, digest: str, algorithm: str) -> None:
+        super().__init__(message)
+        self.digest = digest
+        self.algorithm = algorithm
 
 
 class ClientClosedError(HarborsecError, RuntimeError):

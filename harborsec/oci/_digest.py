@@ -15,11 +15,25 @@ import hmac
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
-from harborsec.errors import DigestMismatchError, InvalidReferenceError, UnsupportedError
+from harborsec.errors import (
+    DigestAlgorithmError,
+    DigestMismatchError,
+    InvalidReferenceError,
+    UnsupportedError,
+)
 
-__all__ = ["DigestVerifier", "compute_digest", "is_digest", "parse_digest", "verify_digest"]
+__all__ = [
+    "DigestVerifier",
+    "compute_digest",
+    "digest_or_tag",
+    "is_digest",
+    "parse_digest",
+    "verify_digest",
+]
 
-_ALGORITHMS = {"sha256": 64, "sha512": 128}
+# The algorithms harborsec can check (hashlib), and their hex lengths. References also accept
+# blake3 (registered with the OCI image spec): content named by it is refused, never trusted.
+_ALGORITHMS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _GENERIC = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 
 
@@ -29,14 +43,20 @@ def parse_digest(digest: str) -> tuple[str, str]:
     Raises:
         InvalidReferenceError: The text is not a digest, or the hex part has the wrong length or
             case for its algorithm.
-        UnsupportedError: The algorithm is well formed but neither sha256 nor sha512.
+        DigestAlgorithmError: The algorithm is well formed but not one harborsec can check
+            (sha256, sha384, sha512): content named by it cannot be verified.
     """
     if not isinstance(digest, str) or not _GENERIC.match(digest):
         raise InvalidReferenceError(f"invalid digest {digest!r}: expected 'algorithm:hex'")
     algorithm, encoded = digest.split(":", 1)
     length = _ALGORITHMS.get(algorithm)
     if length is None:
-        raise UnsupportedError(f"unsupported digest algorithm {algorithm!r} in {digest!r}")
+        raise DigestAlgorithmError(
+            f"digest algorithm {algorithm!r} of {digest!r} cannot be verified: harborsec checks "
+            "sha256, sha384 and sha512 only",
+            digest=digest,
+            algorithm=algorithm,
+        )
     if len(encoded) != length or not re.fullmatch(r"[0-9a-f]+", encoded):
         raise InvalidReferenceError(
             f"invalid digest {digest!r}: {algorithm} needs {length} lowercase hex digits"
@@ -45,7 +65,7 @@ def parse_digest(digest: str) -> tuple[str, str]:
 
 
 def is_digest(text: str) -> bool:
-    """Whether the text is a valid sha256 or sha512 digest."""
+    """Whether the text is a valid digest harborsec can check (sha256, sha384 or sha512)."""
     try:
         parse_digest(text)
     except (InvalidReferenceError, UnsupportedError):
@@ -53,10 +73,32 @@ def is_digest(text: str) -> bool:
     return True
 
 
+def digest_or_tag(reference: str) -> str | None:
+    """The reference when it is a digest, checked; None when it is a tag.
+
+    A tag never contains `:`, so anything that does is a digest: one whose algorithm cannot be
+    checked is refused here, before any content is fetched, rather than taken for a tag.
+
+    Raises:
+        InvalidReferenceError: It has a `:` but is not a valid digest.
+        DigestAlgorithmError: It is a digest in an algorithm harborsec cannot check.
+    """
+    if ":" not in reference:
+        return None
+    parse_digest(reference)
+    return reference
+
+
 def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
-    """The digest of `data` (`sha256:<hex>` by default)."""
+    """The digest of `data` (`sha256:<hex>` by default; sha384 and sha512 too).
+
+    Raises:
+        DigestAlgorithmError: Another algorithm.
+    """
     if algorithm not in _ALGORITHMS:
-        raise UnsupportedError(f"unsupported digest algorithm {algorithm!r}")
+        raise DigestAlgorithmError(
+            f"unsupported digest algorithm {algorithm!r}", digest="", algorithm=algorithm
+        )
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
 
@@ -65,6 +107,7 @@ def verify_digest(data: bytes, expected: str, *, what: str = "content") -> None:
 
     Raises:
         DigestMismatchError: It does not.
+        DigestAlgorithmError: `expected` is in an algorithm harborsec cannot check.
     """
     verifier = DigestVerifier(expected, what=what)
     verifier.update(data)

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from harborsec.errors import InvalidDocumentError, InvalidReferenceError, NotFoundError
-from harborsec.oci._digest import compute_digest, is_digest, parse_digest, verify_digest
+from harborsec.oci._digest import compute_digest, digest_or_tag, parse_digest, verify_digest
 from harborsec.oci._media import OCI_INDEX
 from harborsec.oci._models import (
     Descriptor,
@@ -98,7 +98,7 @@ class OciLayout:
             raise InvalidReferenceError(
                 f"OCI layout {self.path} holds {len(manifests)} manifests: name a tag or digest"
             )
-        if is_digest(reference):
+        if digest_or_tag(reference) is not None:
             for descriptor in manifests:
                 if descriptor.digest == reference:
                     return descriptor

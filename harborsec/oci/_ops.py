@@ -15,7 +15,13 @@ import httpx
 from harborsec._core._driver import STREAM, Op
 from harborsec._core._http import raise_for_status, safe_url, with_path
 from harborsec.errors import DigestMismatchError, InvalidDocumentError, MalformedResponseError
-from harborsec.oci._digest import compute_digest, is_digest, parse_digest, verify_digest
+from harborsec.oci._digest import (
+    compute_digest,
+    digest_or_tag,
+    is_digest,
+    parse_digest,
+    verify_digest,
+)
 from harborsec.oci._media import INDEX_TYPES, MANIFEST_ACCEPT, OCI_INDEX
 from harborsec.oci._models import (
     Descriptor,
@@ -82,10 +88,15 @@ def get_manifest(base: httpx.URL, repository: str, reference: str) -> Op[Manifes
 
     When fetched by tag, the digest is computed from the bytes and compared with the
     `Docker-Content-Digest` header, if any.
+
+    Raises:
+        DigestMismatchError: The bytes do not hash to the digest asked for.
+        DigestAlgorithmError: The digest asked for is in an algorithm that cannot be checked
+            (nothing is fetched).
     """
+    expected = digest_or_tag(reference)
     response = yield _manifest_request("GET", base, repository, reference)
     raise_for_status(response)
-    expected = reference if is_digest(reference) else None
     manifest = parse_manifest(
         response.content, media_type=response.headers.get("Content-Type"), digest=expected
     )
@@ -109,24 +120,31 @@ def resolve(
     """Resolve a tag (or check a digest) to a manifest digest.
 
     One HEAD with every manifest media type in `Accept`; a GET, hashing the body, only when the
-    registry sends no usable `Docker-Content-Digest`. With a platform, an index is fetched (by
-    digest, verified) and the platform's manifest is picked from it; a single-platform image's
-    manifest and configuration are fetched (verified) to check that it is for that platform.
+    registry sends no usable `Docker-Content-Digest`, or, for a digest reference, one in another
+    algorithm (`@sha384:...` answered with `sha256:...`): the header then proves nothing, so the
+    manifest is fetched and hashed with the reference's algorithm. With a platform, an index is
+    fetched (by digest, verified) and the platform's manifest is picked from it; a
+    single-platform image's manifest and configuration are fetched (verified) to check that it
+    is for that platform.
 
     Raises:
         NotFoundError: No such tag or manifest.
         DigestMismatchError: A digest reference answered with another digest.
+        DigestAlgorithmError: A digest reference in an algorithm that cannot be checked
+            (nothing is fetched).
         PlatformNotFoundError: The index lists no manifest for the platform, or the
             single-platform image is for another platform.
     """
+    expected = digest_or_tag(reference)
     response = yield _manifest_request("HEAD", base, repository, reference)
     raise_for_status(response)
     digest: str = response.headers.get("Docker-Content-Digest", "")
     media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
-    if not digest or not is_digest(digest) or not media_type:
+    other_algorithm = expected is not None and digest.split(":")[0] != expected.split(":")[0]
+    if not digest or not is_digest(digest) or not media_type or other_algorithm:
         manifest = yield from get_manifest(base, repository, reference)
         digest, media_type = manifest.digest, manifest.media_type
-    if is_digest(reference) and digest != reference:
+    if expected is not None and digest != expected:
         raise DigestMismatchError(
             f"{repository}@{reference} answered with digest {digest}",
             expected=reference,
@@ -150,7 +168,13 @@ def resolve(
 def get_blob(
     base: httpx.URL, repository: str, digest: str, *, size: int | None = None
 ) -> Op[bytes]:
-    """Download a blob whole, checking it against its digest (and size, when given)."""
+    """Download a blob whole, checking it against its digest (and size, when given).
+
+    Raises:
+        DigestMismatchError: The bytes do not hash to `digest`, or have another size.
+        DigestAlgorithmError: `digest` is in an algorithm that cannot be checked (nothing is
+            fetched).
+    """
     parse_digest(digest)
     response = yield httpx.Request("GET", v2_url(base, repository, "blobs", digest))
     raise_for_status(response)
@@ -336,9 +360,8 @@ def referrers(
     such API), falls back to the referrers tag schema: the index tagged `sha256-<hex>`. The
     `artifact_type` filter is applied here when the registry did not apply it.
     """
-    if is_digest(reference):
-        digest = reference
-    else:
+    digest = digest_or_tag(reference)
+    if digest is None:
         digest = yield from resolve(base, repository, reference)
     url = v2_url(base, repository, "referrers", digest)
     if artifact_type:

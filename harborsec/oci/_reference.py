@@ -13,8 +13,10 @@ Docker's reference library (github.com/distribution/reference) and Docker's norm
   `_`, or any number of `-`. The repository is at most 255 characters long.
 * A tag is 1 to 128 characters from `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
 * A digest is `algorithm:hex`. `sha256` needs 64 lowercase hex digits, `sha384` 96, `sha512`
-  128 and `blake3` 64; any other algorithm is refused as unsupported. Tag and digest may both
-  be given (`repo:tag@sha256:...`); the digest then decides what is pulled.
+  128 and `blake3` 64; any other algorithm is refused as unsupported. A `blake3` reference
+  parses, but content named by it cannot be checked, so fetching it raises
+  `DigestAlgorithmError`. Tag and digest may both be given (`repo:tag@sha256:...`); the digest
+  then decides what is pulled.
 * Without a `default_registry`, a reference with no registry is on Docker Hub (`docker.io`),
   `index.docker.io` becomes `docker.io`, and a one-component Docker Hub repository gets the
   `library/` prefix. A 64-hex-digit string alone is refused: Docker reads it as an image ID.

@@ -1,8 +1,9 @@
 """Content-addressable byte storage for the emulator: digests and blob stores.
 
-A blob store maps a digest (`sha256:<hex>` or `sha512:<hex>`) to bytes. Manifests are stored in
-it too, byte for byte, so what a client pushed is exactly what it pulls back. Which repository
-may see which blob is the registry's business (`harborsec.testing._state`), not the store's.
+A blob store maps a digest (`sha256:<hex>`, `sha384:<hex>` or `sha512:<hex>`) to bytes.
+Manifests are stored in it too, byte for byte, so what a client pushed is exactly what it pulls
+back. Which repository may see which blob is the registry's business
+(`harborsec.testing._state`), not the store's.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ __all__ = [
 DIGEST_PATTERN = r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+"
 """The OCI grammar of a digest (any algorithm); `is_supported_digest` says if we can check it."""
 
-_HEX_LENGTHS = {"sha256": 64, "sha512": 128}
-_SUPPORTED = re.compile(r"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})")
+_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+_SUPPORTED = re.compile(r"(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})")
 
 
 def is_supported_digest(digest: str) -> bool:
-    """Whether `digest` is a well-formed sha256 or sha512 digest (lowercase hex)."""
+    """Whether `digest` is a well-formed sha256, sha384 or sha512 digest (lowercase hex)."""
     return _SUPPORTED.fullmatch(digest) is not None
 
 
@@ -40,7 +41,7 @@ def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
     """Return the digest of `data` as `<algorithm>:<hex>`.
 
     Raises:
-        ValueError: `algorithm` is neither sha256 nor sha512.
+        ValueError: `algorithm` is not sha256, sha384 or sha512.
     """
     if algorithm not in _HEX_LENGTHS:
         raise ValueError(f"unsupported digest algorithm {algorithm!r}")

@@ -382,6 +382,38 @@ def test_sha512_blobs(admin: httpx.Client) -> None:
     assert admin.get(f"/v2/library/demo/blobs/{digest}").content == b"data"
 
 
+@pytest.mark.parametrize("algorithm", ["sha384", "sha512"])
+def test_sha384_and_sha512_blobs_and_manifests(admin: httpx.Client, algorithm: str) -> None:
+    import hashlib
+
+    data = b"data"
+    digest = f"{algorithm}:" + hashlib.new(algorithm, data).hexdigest()
+    response = admin.post(
+        "/v2/library/demo/blobs/uploads/", params={"digest": digest}, content=data
+    )
+    assert response.status_code == 201
+    assert admin.get(f"/v2/library/demo/blobs/{digest}").content == data
+    push_blob(admin, "library/demo", b"{}")
+    body = image_manifest(layers=())
+    manifest = f"{algorithm}:" + hashlib.new(algorithm, body).hexdigest()
+    put = admin.put(
+        f"/v2/library/demo/manifests/{manifest}",
+        content=body,
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert put.status_code == 201
+    assert put.headers["Docker-Content-Digest"] == manifest
+    got = admin.get(f"/v2/library/demo/manifests/{manifest}", headers={"Accept": OCI_MANIFEST})
+    assert got.content == body and got.headers["Docker-Content-Digest"] == manifest
+    wrong = admin.put(
+        f"/v2/library/demo/manifests/{manifest}",
+        content=body + b" ",
+        headers={"Content-Type": OCI_MANIFEST},
+    )
+    assert wrong.status_code == 400
+    assert errors(wrong) == ["DIGEST_INVALID"]
+
+
 def test_cross_repository_mount(harbor: HarborEmulator, admin: httpx.Client) -> None:
     digest = push_blob(admin, "library/source", b"shared layer")
     harbor.create_project("private")

@@ -166,6 +166,8 @@ class AsyncRegistry:
             NotFoundError: No such repository, tag or manifest.
             PlatformNotFoundError: The index has no manifest for `platform`.
             DigestMismatchError: The registry answered a digest reference with another digest.
+            DigestAlgorithmError: The digest reference is in an algorithm harborsec cannot
+                check (sha256, sha384 and sha512 are checked); nothing is fetched.
         """
         repository, ref = locate(self.host, reference)
         op = _ops.resolve(self.url, repository, ref, platform=platform_arg(platform))
@@ -179,6 +181,8 @@ class AsyncRegistry:
 
         Raises:
             DigestMismatchError: The bytes do not hash to the digest asked for.
+            DigestAlgorithmError: The digest asked for is in an algorithm harborsec cannot
+                check (sha256, sha384 and sha512 are checked); nothing is fetched.
             NotFoundError: No such manifest.
         """
         repository, ref = locate(self.host, reference)
@@ -198,6 +202,8 @@ class AsyncRegistry:
 
         Raises:
             DigestMismatchError: The bytes do not hash to `digest`.
+            DigestAlgorithmError: `digest` is in an algorithm harborsec cannot check (sha256,
+                sha384 and sha512 are checked); nothing is fetched.
         """
         op = _ops.get_blob(self.url, repository, digest, size=size)
         return await self._runner.run(op, timeout)
@@ -214,6 +220,8 @@ class AsyncRegistry:
         Raises:
             DigestMismatchError: At the end of the stream, if the bytes do not hash to `digest`
                 (or exceed `size`); consume every chunk before trusting any.
+            DigestAlgorithmError: `digest` is in an algorithm harborsec cannot check (sha256,
+                sha384 and sha512 are checked); nothing is fetched.
         """
         response = await self._runner.run(_ops.open_blob(self.url, repository, digest))
         verifier = DigestVerifier(digest, what=f"blob of {repository}", size=size)
