@@ -238,23 +238,29 @@ async def test_a_plain_http_realm_of_an_https_registry_gets_no_credentials(tmp_p
     realm = _Server(lambda method, path, auth: (200, {}, b'{"token": "t"}'))
 
     def answer(method: str, path: str, auth: str | None) -> tuple[int, dict[str, str], bytes]:
+        if path == "/v2/":
+            return 200, {}, b"{}"
         challenge = f'Bearer realm="{realm.url}/token",service="registry"'
         return 401, {"WWW-Authenticate": challenge}, b""
 
     registry_server = _Server(answer, tls=_tls(tmp_path))
     ca = tmp_path / "cert.pem"
+    # one connection: a refusal that kept its response open would leave none for the next call
+    options: dict[str, Any] = {"auth": auth, "ca_bundle": ca, "timeout": 5, "retries": 0}
     if kind == "sync":
-        registry: Any = harborsec.Registry(registry_server.url, auth=auth, ca_bundle=ca)
+        registry: Any = harborsec.Registry(registry_server.url, max_connections=1, **options)
     elif kind == "async-httpx":
-        transport = httpx.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=ca))
-        registry = harborsec.AsyncRegistry(
-            registry_server.url, auth=auth, ca_bundle=ca, transport=transport
+        transport = httpx.AsyncHTTPTransport(
+            verify=ssl.create_default_context(cafile=ca), limits=httpx.Limits(max_connections=1)
         )
+        registry = harborsec.AsyncRegistry(registry_server.url, transport=transport, **options)
     else:
-        registry = harborsec.AsyncRegistry(registry_server.url, auth=auth, ca_bundle=ca)
+        registry = harborsec.AsyncRegistry(registry_server.url, max_connections=1, **options)
     try:
-        with pytest.raises(harborsec.CredentialsError, match="plain HTTP"):
-            await call(registry.resolve(f"{registry.host}/library/app:1.0"))
+        for _ in range(2):
+            with pytest.raises(harborsec.CredentialsError, match="plain HTTP"):
+                await call(registry.resolve(f"{registry.host}/library/app:1.0"))
+        assert await call(registry.ping())
     finally:
         await close(registry)
         registry_server.close()
