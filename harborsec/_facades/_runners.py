@@ -138,6 +138,10 @@ class AsyncConnection:
             except StopAsyncIteration:
                 await response.aread()
                 return response
+            except BaseException:
+                # the flow refused to go on (CredentialsError...): give the connection back
+                await response.aclose()
+                raise
             await response.aread()
             sent = following
 

@@ -13,10 +13,14 @@ the same code serves the sync and the async client. On `/v2/`:
 4. a `401` with `Basic` after sending nothing means the registry wants Basic credentials (htpasswd
    registries): it sends them, and keeps doing so for that registry.
 
-Everything else (Harbor's `/api/v2.0`) gets Basic credentials directly. Credentials go only to the
-registry's own origin and to the token realm it names (never over plain HTTP unless the registry
-itself is plain HTTP); httpx drops the `Authorization` header on cross-origin redirects (blob
-downloads redirected to object storage), and this flow never adds it back.
+Everything else (Harbor's `/api/v2.0`) gets Basic credentials directly. Credentials (and tokens)
+go only to the registry's own origin (scheme, host and port) and to the token realm named by a
+challenge of that origin, never over plain HTTP unless the registry itself is plain HTTP. httpx
+drops the `Authorization` header on cross-origin redirects (blob downloads redirected to object
+storage), and this flow never adds it back: a `401` from another origin (storage reached by a
+redirect, asking for credentials of its own) is not answered, the flow raises `UnauthorizedError`
+saying that host is not the registry. Only `401` answers are looked at, so a request that
+succeeds costs nothing more.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import attrs
 import httpx
 
 from harborsec._core._http import USER_AGENT, json_body, raise_for_status, safe_url
-from harborsec.errors import CredentialsError, MalformedResponseError
+from harborsec.errors import CredentialsError, MalformedResponseError, UnauthorizedError
 from harborsec.oci._credentials import Credentials
 
 __all__ = [
@@ -174,7 +178,8 @@ class RegistryAuth(httpx.Auth):
 
     Args:
         origin: The registry's URL; credentials are only ever sent to this origin and to the
-            token realm it names.
+            token realm named by its own challenges. A `401` from any other origin (a storage
+            host a download was redirected to) raises `UnauthorizedError` instead.
         credentials: Username and password (or robot name and secret), or None for anonymous.
         clock: A monotonic clock (for tests).
 
@@ -257,6 +262,7 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
+        self._refuse_foreign_challenge(response)
         challenges = parse_www_authenticate(response.headers.get_list("WWW-Authenticate"))
         bearer = next((c for c in challenges if c.scheme == "bearer"), None)
         if bearer is not None and "realm" in bearer.params:
@@ -269,7 +275,9 @@ class RegistryAuth(httpx.Auth):
             elif sent is None and self._credentials is not None:
                 self._basic_registry = True
                 request.headers["Authorization"] = _basic(self._credentials)
-                yield request
+                response = yield request
+                if response.status_code == 401:
+                    self._refuse_foreign_challenge(response)
                 return
             else:
                 return
@@ -282,7 +290,34 @@ class RegistryAuth(httpx.Auth):
         if scope and scope != wanted:
             self._tokens[scope] = token
         request.headers["Authorization"] = f"Bearer {token.value}"
-        yield request
+        response = yield request
+        if response.status_code == 401:
+            self._refuse_foreign_challenge(response)
+
+    def _refuse_foreign_challenge(self, response: httpx.Response) -> None:
+        """Raise `UnauthorizedError` for a `401` that another origin than the registry's sent.
+
+        httpx follows redirects inside one step of this flow, so the `401` may come from the
+        storage host a blob download was redirected to: its challenge (and the realm it names)
+        is not the registry's, and gets no credentials.
+        """
+        url = response.request.url
+        if _origin(url) == _origin(self.origin):
+            return
+        method = response.request.method
+        request_id = response.headers.get("X-Request-Id") or response.request.headers.get(
+            "X-Request-Id"
+        )
+        raise UnauthorizedError(
+            f"{method} {safe_url(url)} answered 401 asking for credentials, but "
+            f"{url.scheme}://{url.netloc.decode('ascii')} is not the registry "
+            f"{safe_url(self.origin)} (a redirect led there): harborsec sends credentials "
+            "only to the registry and to the token realm its own challenge names",
+            status_code=401,
+            request_id=request_id,
+            method=method,
+            url=safe_url(url),
+        )
 
     def _cached(self, scope: str | None) -> Token | None:
         if scope is None:
