@@ -9,14 +9,11 @@ answers `401` with a challenge of its own. Real servers on 127.0.0.1, for `Regis
 from __future__ import annotations
 
 import base64
-import datetime
-import ipaddress
 import json
 import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +21,7 @@ import pytest
 
 import harborsec
 from harborsec.oci import compute_digest
+from tests._tls import server_context
 
 from ._both import call, close
 
@@ -193,45 +191,6 @@ async def test_a_redirect_target_that_asks_for_credentials_gets_none(servers, ki
     assert any(auth == BASIC for _, _, auth in registry_server.seen)  # credentials were in use
 
 
-def _tls(directory: Path) -> ssl.SSLContext:
-    """A server context with a new self-signed certificate for 127.0.0.1 (`cert.pem` in
-    `directory`, to pass as `ca_bundle=`)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
-    return context
-
-
 @pytest.mark.parametrize("auth", [ADMIN, ("<token>", "an identity token")])
 @pytest.mark.parametrize("kind", ["sync", "async", "async-httpx"])
 async def test_a_plain_http_realm_of_an_https_registry_gets_no_credentials(tmp_path, kind, auth):
@@ -243,7 +202,7 @@ async def test_a_plain_http_realm_of_an_https_registry_gets_no_credentials(tmp_p
         challenge = f'Bearer realm="{realm.url}/token",service="registry"'
         return 401, {"WWW-Authenticate": challenge}, b""
 
-    registry_server = _Server(answer, tls=_tls(tmp_path))
+    registry_server = _Server(answer, tls=server_context(tmp_path))
     ca = tmp_path / "cert.pem"
     # one connection: a refusal that kept its response open would leave none for the next call
     options: dict[str, Any] = {"auth": auth, "ca_bundle": ca, "timeout": 5, "retries": 0}
