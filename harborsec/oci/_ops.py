@@ -141,6 +141,7 @@ def resolve(
     digest: str = response.headers.get("Docker-Content-Digest", "")
     media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
     other_algorithm = expected is not None and digest.split(":")[0] != expected.split(":")[0]
+    manifest: Manifest | None = None
     if not digest or not is_digest(digest) or not media_type or other_algorithm:
         manifest = yield from get_manifest(base, repository, reference)
         digest, media_type = manifest.digest, manifest.media_type
@@ -152,7 +153,8 @@ def resolve(
         )
     if platform is None:
         return digest
-    manifest = yield from get_manifest(base, repository, digest)
+    if manifest is None:  # not read yet (the HEAD was enough to name it)
+        manifest = yield from get_manifest(base, repository, digest)
     if media_type in INDEX_TYPES and not isinstance(manifest.document, ImageIndex):
         raise InvalidDocumentError(
             f"{repository}@{digest} was announced as an index but is not one"
