@@ -71,7 +71,8 @@ class CapturedResponse:
     def total_count(self) -> int | None:
         """`X-Total-Count` as a number (Harbor's listings), or None."""
         value = self.headers.get("X-Total-Count", "")
-        return int(value) if value.isdigit() else None
+        ok = value.isascii() and value.isdigit() and len(value) <= 18  # no 5,000-digit parsing
+        return int(value) if ok else None
 
 
 @contextmanager

@@ -175,3 +175,11 @@ def test_the_raw_responses_guide_runs(capsys):
     assert namespace["last"].total_count == namespace["page"].total
     assert namespace["statuses"] == [200]
     assert "X-Request-Id" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "1e3", "-1", "4 2", ""])
+def test_a_total_count_that_is_not_a_plain_number_reads_as_none(value):
+    captured = harborsec.CapturedResponse(
+        "GET", "https://h/x", 200, httpx.Headers({"X-Total-Count": value}), None, 0.0
+    )
+    assert captured.total_count is None
