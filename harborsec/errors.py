@@ -25,6 +25,7 @@ httpx exceptions never leak out::
     ├── CredentialsError                credentials could not be found or read
     ├── InvalidPolicyError              a setting, rule or policy file that is not valid
     ├── PlanOutdatedError               the project changed after the plan was made
+    ├── ConcurrentUpdateError           another writer kept overwriting a read-modify-write
     ├── PlatformNotFoundError           an index has no manifest for the requested platform
     ├── WaitTimeoutError                something waited for (a scan, an SBOM) was not ready in time
     ├── VerificationError               a security check failed
@@ -56,6 +57,7 @@ __all__ = [
     "APIError",
     "BadRequestError",
     "ClientClosedError",
+    "ConcurrentUpdateError",
     "ConflictError",
     "CredentialsError",
     "DigestAlgorithmError",
@@ -254,6 +256,26 @@ class PlanOutdatedError(HarborsecError):
         super().__init__(message)
         self.project = project
         self.current = current
+
+
+class ConcurrentUpdateError(HarborsecError):
+    """Another writer kept overwriting a read-modify-write; the change may not be in place.
+
+    Harbor has no compare-and-set for the lists harborsec edits by reading, editing and writing
+    back (CVE allowlists). Each such write is read back; when the change is not there (another
+    client wrote a version built from an older read in between), the edit is made again on the
+    new content, a bounded number of times. This error says it never stuck: read the current
+    state, and find the other writer.
+
+    Attributes:
+        what: What was being edited (`project 'team' CVE allowlist`).
+        attempts: How many times the edit was written.
+    """
+
+    def __init__(self, message: str, *, what: str, attempts: int) -> None:
+        super().__init__(message)
+        self.what = what
+        self.attempts = attempts
 
 
 class CredentialsError(HarborsecError):

@@ -5,10 +5,11 @@ A project's own allowlist is read and written through the project (`_project_all
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
@@ -16,10 +17,12 @@ import httpx
 
 from harborsec._core._driver import Op
 from harborsec._core._http import NOT_GIVEN, NotGiven, json_body, raise_for_status
-from harborsec.errors import InvalidPolicyError
+from harborsec._core._steps import sleep
+from harborsec.errors import ConcurrentUpdateError, InvalidPolicyError
 from harborsec.harbor._api import api_url, structure
 
 __all__ = [
+    "WRITE_ATTEMPTS",
     "CveAllowlist",
     "Edit",
     "EffectiveAllowlist",
@@ -28,13 +31,21 @@ __all__ = [
     "edit_system_allowlist",
     "expiring",
     "get_system_allowlist",
+    "holds",
     "normalize_cve_ids",
     "parse_allowlist",
     "removing",
     "replace_system_allowlist",
     "replacing",
+    "rewrite_allowlist",
     "to_allowlist",
 ]
+
+S = TypeVar("S")
+
+WRITE_ATTEMPTS = 4
+"""How many times an allowlist edit is written before `ConcurrentUpdateError` (see
+`rewrite_allowlist`)."""
 
 _CVE_ID = re.compile(r"CVE-\d{4}-\d{4,}")
 _OTHER_ID = re.compile(r"[A-Za-z][A-Za-z0-9.]*-[A-Za-z0-9][A-Za-z0-9._:-]*")
@@ -224,6 +235,85 @@ def expiring(expires_at: datetime | None) -> Edit:
     return lambda current: CveAllowlist(current.items, expiry)
 
 
+def _stored_form(allowlist: CveAllowlist) -> tuple[frozenset[str], int | None]:
+    expiry = allowlist.expires_at
+    return frozenset(allowlist.items), None if expiry is None else int(expiry.timestamp())
+
+
+def holds(edit: Edit, stored: CveAllowlist) -> bool:
+    """Whether `stored` already is what `edit` asks for, as Harbor stores it.
+
+    Harbor keeps whole seconds of the expiry, and the order of the ids does not matter to it.
+
+    Example:
+        >>> holds(adding(["CVE-2024-3094"]), CveAllowlist(("CVE-2024-3094", "CVE-2023-44487")))
+        True
+        >>> holds(removing(["CVE-2024-3094"]), CveAllowlist(("CVE-2024-3094",)))
+        False
+    """
+    return _stored_form(edit(stored)) == _stored_form(stored)
+
+
+def rewrite_allowlist(
+    read: Callable[[], Op[S]],
+    allowlist_of: Callable[[S], CveAllowlist],
+    write: Callable[[CveAllowlist], Op[Any]],
+    edit: Edit,
+    *,
+    needs_current: bool,
+    what: str,
+    settled: Callable[[S], bool] = lambda state: True,
+) -> Op[S]:
+    """Read, edit and write an allowlist back, and check by reading again that the edit stuck.
+
+    Harbor has no compare-and-set: two clients that read the same list and each write back their
+    edit lose one of the edits. So every write is read back; when the edit is not in what Harbor
+    stored (another writer's older version replaced it), the edit is made again on the stored
+    content, up to `WRITE_ATTEMPTS` writes with a short random pause, then
+    `ConcurrentUpdateError`. Nothing is written when the current content already is what the
+    edit asks for. (The facades also serialize this process's edits of one list, so that its own
+    tasks and threads never race each other; this check is for other clients.)
+
+    What this cannot see: another client writing an older version after the read-back. No
+    client of Harbor can prevent that; `docs/security.md` says so.
+
+    Args:
+        read: An operation that reads the state that holds the list.
+        allowlist_of: The list in that state.
+        write: An operation that writes a list.
+        edit: From the current list to the wanted one.
+        needs_current: Whether `edit` reads the current list (otherwise it is not read first).
+        what: What is edited, for the error message.
+        settled: Whether the rest of the state is as wanted too (checked with the list).
+
+    Returns:
+        The state read back after the write (or before, when no write was needed).
+
+    Raises:
+        ConcurrentUpdateError: The edit was overwritten after each of its writes.
+    """
+    current = CveAllowlist()
+    if needs_current:
+        state = yield from read()
+        current = allowlist_of(state)
+        if holds(edit, current) and settled(state):
+            return state
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        yield from write(edit(current))
+        state = yield from read()
+        current = allowlist_of(state)
+        if holds(edit, current) and settled(state):
+            return state
+        if attempt < WRITE_ATTEMPTS:
+            yield from sleep(0.05 * attempt * (0.5 + random.random()))  # noqa: S311 - jitter
+    raise ConcurrentUpdateError(
+        f"the {what} was changed by another writer after each of {WRITE_ATTEMPTS} writes, so "
+        "the edit may not be in place: read it again, and look for the other client editing it",
+        what=what,
+        attempts=WRITE_ATTEMPTS,
+    )
+
+
 def get_system_allowlist(base: httpx.URL) -> Op[CveAllowlist]:
     """`GET /system/CVEAllowlist`."""
     response = yield httpx.Request("GET", api_url(base, "system", "CVEAllowlist"))
@@ -236,18 +326,29 @@ def edit_system_allowlist(
 ) -> Op[CveAllowlist]:
     """Rewrite the system allowlist: read it, edit it, `PUT /system/CVEAllowlist`, read back.
 
+    The read-back is checked, and the edit made again if another writer overwrote it (see
+    `rewrite_allowlist`).
+
     Raises:
         ForbiddenError: The account is not a system administrator.
+        ConcurrentUpdateError: Another writer kept overwriting the edit.
     """
-    current = CveAllowlist()
-    if needs_current:
-        current = yield from get_system_allowlist(base)
-    wanted = edit(current)
-    body = allowlist_body(wanted.items, wanted.expires_at)
-    url = api_url(base, "system", "CVEAllowlist")
-    response = yield httpx.Request("PUT", url, json=body)
-    raise_for_status(response)
-    return (yield from get_system_allowlist(base))
+
+    def write(wanted: CveAllowlist) -> Op[None]:
+        body = allowlist_body(wanted.items, wanted.expires_at)
+        response = yield httpx.Request("PUT", api_url(base, "system", "CVEAllowlist"), json=body)
+        raise_for_status(response)
+
+    return (
+        yield from rewrite_allowlist(
+            lambda: get_system_allowlist(base),
+            lambda stored: stored,
+            write,
+            edit,
+            needs_current=needs_current,
+            what="system CVE allowlist",
+        )
+    )
 
 
 def replace_system_allowlist(

@@ -17,6 +17,7 @@ from harborsec.harbor._allowlists import (
     allowlist_body,
     get_system_allowlist,
     replacing,
+    rewrite_allowlist,
 )
 from harborsec.harbor._projects import get_project, on_project
 
@@ -42,18 +43,32 @@ def edit_project_allowlist(
             `"false"`); False leaves that setting as it is.
         needs_current: Whether `edit` reads the current list (otherwise it is not fetched).
 
+    The write is read back and made again if another writer overwrote it; nothing is written
+    when the list (and the setting, with `use`) already is as wanted (see `rewrite_allowlist`).
+
     Returns:
         The project's allowlist as Harbor stored it.
+
+    Raises:
+        ConcurrentUpdateError: Another writer kept overwriting the edit.
     """
-    current = CveAllowlist()
-    if needs_current:
-        current = (yield from get_project(base, name)).allowlist
-    wanted = edit(current)
-    body: dict[str, Any] = {"cve_allowlist": allowlist_body(wanted.items, wanted.expires_at)}
-    if use:
-        body["metadata"] = {"reuse_sys_cve_allowlist": "false"}
-    yield from on_project(base, name, "PUT", body)
-    return (yield from get_project(base, name)).allowlist
+
+    def write(wanted: CveAllowlist) -> Op[None]:
+        body: dict[str, Any] = {"cve_allowlist": allowlist_body(wanted.items, wanted.expires_at)}
+        if use:
+            body["metadata"] = {"reuse_sys_cve_allowlist": "false"}
+        yield from on_project(base, name, "PUT", body)
+
+    info = yield from rewrite_allowlist(
+        lambda: get_project(base, name),
+        lambda project: project.allowlist,
+        write,
+        edit,
+        needs_current=needs_current,
+        what=f"project {name!r} CVE allowlist",
+        settled=lambda project: not use or project.config.reuse_system_allowlist is False,
+    )
+    return info.allowlist
 
 
 def effective_allowlist(base: httpx.URL, name: str) -> Op[EffectiveAllowlist]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from harborsec._core._http import NOT_GIVEN, NotGiven
 from harborsec._core._runner import AsyncRunner
 from harborsec._facades._base import Facade, ProjectFacade
+from harborsec._facades._locks import AsyncWriteLocks
 from harborsec.harbor._allowlists import (
     CveAllowlist,
     Edit,
@@ -17,13 +18,12 @@ from harborsec.harbor._allowlists import (
     expiring,
     get_system_allowlist,
     removing,
-    replace_system_allowlist,
+    replacing,
 )
 from harborsec.harbor._project_allowlist import (
     edit_project_allowlist,
     effective_allowlist,
     project_allowlist,
-    replace_project_allowlist,
 )
 
 __all__ = ["AsyncProjectAllowlist", "AsyncSystemAllowlist"]
@@ -34,12 +34,20 @@ class AsyncProjectAllowlist(ProjectFacade[AsyncRunner]):
 
     Harbor applies the **system** allowlist unless the project's `reuse_sys_cve_allowlist` is
     false; writes here switch the project to its own list unless `use=False`.
+
+    Edits (`add`, `remove`, `set_expiry`, `replace`) read the list, change it and write it back,
+    as Harbor has no partial update. This process's edits of one list run one at a time, and
+    each write is read back: an edit another client overwrote is made again, a few times, then
+    `ConcurrentUpdateError` is raised. A call that returns has its edit in place when it
+    returns; see docs/security.md for what no Harbor client can guarantee beyond that.
     """
 
-    async def _edit(self, edit: Edit, *, use: bool) -> CveAllowlist:
-        return await self._runner.run(
-            edit_project_allowlist(self._runner.url, self.project, edit, use=use)
+    async def _edit(self, edit: Edit, *, use: bool, needs_current: bool = True) -> CveAllowlist:
+        op = edit_project_allowlist(
+            self._runner.url, self.project, edit, use=use, needs_current=needs_current
         )
+        async with AsyncWriteLocks.get(self._runner, f"project-allowlist:{self.project}"):
+            return await self._runner.run(op)
 
     async def get(self) -> CveAllowlist:
         """The project's own list (in force or not)."""
@@ -69,11 +77,10 @@ class AsyncProjectAllowlist(ProjectFacade[AsyncRunner]):
 
         Raises:
             InvalidPolicyError: A malformed id or a naive datetime (nothing is sent).
+            ConcurrentUpdateError: Another client kept overwriting the list.
         """
-        op = replace_project_allowlist(
-            self._runner.url, self.project, items, expires_at=expires_at, use=use
-        )
-        return await self._runner.run(op)
+        edit, needs_current = replacing(items, expires_at)
+        return await self._edit(edit, use=use, needs_current=needs_current)
 
     async def add(self, *cve_ids: str, use: bool = True) -> CveAllowlist:
         """Add ids to the project's list (keeping its expiry).
@@ -84,6 +91,7 @@ class AsyncProjectAllowlist(ProjectFacade[AsyncRunner]):
 
         Raises:
             InvalidPolicyError: A malformed id (nothing is sent).
+            ConcurrentUpdateError: Another client kept overwriting the list.
         """
         return await self._edit(adding(cve_ids), use=use)
 
@@ -113,8 +121,13 @@ class AsyncSystemAllowlist(Facade[AsyncRunner]):
     """The system CVE allowlist, in force for every project that does not use its own.
 
     Get it as `registry.system_allowlist`. Anyone authenticated may read it; writing needs a
-    system administrator.
+    system administrator. Edits are serialized and read back as for a project's list.
     """
+
+    async def _edit(self, edit: Edit, *, needs_current: bool = True) -> CveAllowlist:
+        op = edit_system_allowlist(self._runner.url, edit, needs_current=needs_current)
+        async with AsyncWriteLocks.get(self._runner, "system-allowlist"):
+            return await self._runner.run(op)
 
     async def get(self) -> CveAllowlist:
         """The system list."""
@@ -136,18 +149,19 @@ class AsyncSystemAllowlist(Facade[AsyncRunner]):
         Raises:
             InvalidPolicyError: A malformed id or a naive datetime (nothing is sent).
             ForbiddenError: The account is not a system administrator.
+            ConcurrentUpdateError: Another client kept overwriting the list.
         """
-        op = replace_system_allowlist(self._runner.url, items, expires_at=expires_at)
-        return await self._runner.run(op)
+        edit, needs_current = replacing(items, expires_at)
+        return await self._edit(edit, needs_current=needs_current)
 
     async def add(self, *cve_ids: str) -> CveAllowlist:
         """Add ids to the system list (keeping its expiry)."""
-        return await self._runner.run(edit_system_allowlist(self._runner.url, adding(cve_ids)))
+        return await self._edit(adding(cve_ids))
 
     async def remove(self, *cve_ids: str) -> CveAllowlist:
         """Remove ids from the system list (ids not listed are ignored)."""
-        return await self._runner.run(edit_system_allowlist(self._runner.url, removing(cve_ids)))
+        return await self._edit(removing(cve_ids))
 
     async def set_expiry(self, expires_at: datetime | None) -> CveAllowlist:
         """Set when the system list stops applying (aware datetime), or None for never."""
-        return await self._runner.run(edit_system_allowlist(self._runner.url, expiring(expires_at)))
+        return await self._edit(expiring(expires_at))

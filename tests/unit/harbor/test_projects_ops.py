@@ -12,6 +12,7 @@ import pytest
 from harborsec import Registry
 from harborsec._core._paging import Pager
 from harborsec.errors import (
+    ConcurrentUpdateError,
     ForbiddenError,
     InvalidPolicyError,
     MalformedResponseError,
@@ -20,7 +21,9 @@ from harborsec.errors import (
     UnauthorizedError,
 )
 from harborsec.harbor._allowlists import (
+    WRITE_ATTEMPTS,
     CveAllowlist,
+    adding,
     edit_system_allowlist,
     expiring,
     removing,
@@ -229,8 +232,12 @@ def test_replace_dedupes_and_switches_the_project_to_its_list():
     at = datetime(2027, 6, 30, tzinfo=UTC)
     edit, needs_current = replacing(["CVE-2024-3094", "CVE-2023-44487", "CVE-2024-3094"], at)
     assert not needs_current
-    stored = project_json(
-        cve_allowlist={"expires_at": int(at.timestamp()), "items": [{"cve_id": "CVE-2024-3094"}]}
+    stored = project_json(  # as Harbor stored it: its own order, its own metadata
+        cve_allowlist={
+            "expires_at": int(at.timestamp()),
+            "items": [{"cve_id": "CVE-2023-44487"}, {"cve_id": "CVE-2024-3094"}],
+        },
+        metadata={"public": "false", "reuse_sys_cve_allowlist": "false"},
     )
     result, canned = run(
         edit_project_allowlist(BASE, "team", edit, needs_current=False), ok(), ok(stored)
@@ -245,15 +252,19 @@ def test_replace_dedupes_and_switches_the_project_to_its_list():
             "metadata": {"reuse_sys_cve_allowlist": "false"},
         }
     ]
-    assert result == CveAllowlist(("CVE-2024-3094",), at)  # what Harbor answered, not what was sent
+    # what Harbor answered, not what was sent
+    assert result == CveAllowlist(("CVE-2023-44487", "CVE-2024-3094"), at)
 
 
 def test_replace_without_an_expiry_keeps_the_current_one():
     edit, needs_current = replacing(["CVE-2024-3094"])
     assert needs_current
     current = project_json(cve_allowlist={"expires_at": 1814313600, "items": []})
+    stored = project_json(
+        cve_allowlist={"expires_at": 1814313600, "items": [{"cve_id": "CVE-2024-3094"}]}
+    )
     _, canned = run(
-        edit_project_allowlist(BASE, "team", edit, use=False), ok(current), ok(), ok(current)
+        edit_project_allowlist(BASE, "team", edit, use=False), ok(current), ok(), ok(stored)
     )
     assert canned.bodies() == [
         {"cve_allowlist": {"items": [{"cve_id": "CVE-2024-3094"}], "expires_at": 1814313600}}
@@ -268,6 +279,55 @@ def test_set_expiry_to_never_sends_null():
         ok({"items": [{"cve_id": "CVE-2024-3094"}], "expires_at": None}),
     )
     assert canned.bodies() == [{"items": [{"cve_id": "CVE-2024-3094"}], "expires_at": None}]
+
+
+def _system(*ids: str) -> httpx.Response:
+    return ok({"items": [{"cve_id": i} for i in ids], "expires_at": None})
+
+
+def test_an_overwritten_edit_is_made_again_on_what_was_stored():
+    # Another client's write (CVE-2023-44487, built from an older read) replaced ours between
+    # our PUT and the read-back: the edit is made again on top of it, and both ids stay.
+    result, canned = run(
+        edit_system_allowlist(BASE, adding(["CVE-2024-3094"])),
+        _system(),
+        ok(),
+        _system("CVE-2023-44487"),
+        ok(),
+        _system("CVE-2023-44487", "CVE-2024-3094"),
+    )
+    assert [r.method for r in canned.requests] == ["GET", "PUT", "GET", "PUT", "GET"]
+    assert canned.bodies()[1]["items"] == [
+        {"cve_id": "CVE-2023-44487"},
+        {"cve_id": "CVE-2024-3094"},
+    ]
+    assert result == CveAllowlist(("CVE-2023-44487", "CVE-2024-3094"))
+
+
+def test_an_edit_that_never_sticks_is_a_typed_conflict_not_a_success():
+    responses = [_system()]
+    for _ in range(WRITE_ATTEMPTS):
+        responses += [ok(), _system("CVE-2023-44487")]  # always overwritten
+    with pytest.raises(ConcurrentUpdateError) as caught:
+        run(edit_system_allowlist(BASE, adding(["CVE-2024-3094"])), *responses)
+    assert caught.value.attempts == WRITE_ATTEMPTS
+    assert caught.value.what == "system CVE allowlist"
+    assert "another writer" in str(caught.value)
+
+
+def test_an_edit_already_in_place_writes_nothing():
+    result, canned = run(
+        edit_system_allowlist(BASE, adding(["CVE-2024-3094"])), _system("CVE-2024-3094")
+    )
+    assert [r.method for r in canned.requests] == ["GET"]
+    assert result == CveAllowlist(("CVE-2024-3094",))
+
+
+def test_expiry_is_compared_as_harbor_stores_it_in_whole_seconds():
+    at = datetime(2027, 6, 30, 12, 0, 0, 999_999, tzinfo=UTC)
+    stored = {"items": [], "expires_at": int(at.timestamp())}
+    _, canned = run(edit_system_allowlist(BASE, expiring(at)), _system(), ok(), ok(stored))
+    assert [r.method for r in canned.requests] == ["GET", "PUT", "GET"]
 
 
 def test_removing_accepts_malformed_ids_stored_earlier():
