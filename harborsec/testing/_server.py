@@ -129,6 +129,21 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s - %s", self.address_string(), format % args)
 
+    def parse_request(self) -> bool:
+        """Read the request line and headers; refuse an empty line and HTTP/0.9 as Go does."""
+        self.path = ""  # not the previous request's, should this one's line be unreadable
+        self.command = None  # type: ignore[assignment]
+        self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
+        if not self.raw_requestline.strip():
+            self.send_error(400, "malformed HTTP request")
+            return False
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            self.send_error(400, "malformed HTTP request: no HTTP version")
+            return False
+        return True
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Answer an unreadable request with a JSON error body (never Python's HTML page)."""
         code = _STATUS_FOR_CLIENT.get(code, code)
@@ -229,6 +244,10 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.app(request)
         except Abort as abort:
             self._abort(abort)
+            return
+        except Exception:  # a bug in the app: say so, rather than drop the connection
+            _log.exception("the app failed on %s %s", request.method, request.url)
+            self.send_error(500, "internal server error")
             return
         self._write(response)
 

@@ -38,7 +38,8 @@ def exchange(
         sock.sendall(data)
         if half_close:
             sock.shutdown(socket.SHUT_WR)
-        response = http.client.HTTPResponse(sock)
+        method = data.split(b" ", 1)[0].decode("latin-1")
+        response = http.client.HTTPResponse(sock, method=method)
         try:
             response.begin()
         except http.client.RemoteDisconnected as error:
