@@ -17,7 +17,6 @@ JSON type, is `400 parsing <name> body from "" failed, because ...`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 

@@ -31,7 +31,6 @@ upload ends gets `416`.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid

@@ -64,7 +64,7 @@ class _BadRequest(Exception):
         self.status = status
 
 
-class Abort(Exception):  # noqa: N818 - not an error: an instruction to the server
+class Abort(Exception):
     """Raised by an app to end the connection instead of answering normally.
 
     Args:
@@ -131,10 +131,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         """Read the request line and headers; refuse an empty line and HTTP/0.9 as Go does."""
+        raw: bytes = getattr(self, "raw_requestline", b"")
         self.path = ""  # not the previous request's, should this one's line be unreadable
         self.command = None  # type: ignore[assignment]
-        self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
-        if not self.raw_requestline.strip():
+        self.requestline = raw.decode("latin-1").rstrip("\r\n")
+        if not raw.strip():
             self.send_error(400, "malformed HTTP request")
             return False
         if not super().parse_request():
@@ -152,10 +153,13 @@ class _Handler(BaseHTTPRequestHandler):
             error_code = "SIZE_INVALID" if code == 413 else "UNSUPPORTED"
         else:
             error_code = _CODES.get(code, "BAD_REQUEST")
-        body = json.dumps(
-            {"errors": [{"code": error_code, "message": text}]},
-            separators=(",", ":"),
-        ).encode() + b"\n"
+        body = (
+            json.dumps(
+                {"errors": [{"code": error_code, "message": text}]},
+                separators=(",", ":"),
+            ).encode()
+            + b"\n"
+        )
         self.close_connection = True
         # A request line that could not be read leaves the HTTP/0.9 default, which would make
         # `send_response` skip the status line: answer as HTTP/1.1 whatever was asked.

@@ -41,9 +41,11 @@ def test_deeply_nested_json_body_is_a_400(url: str) -> None:
 def test_deeply_nested_manifest_is_manifest_invalid(url: str) -> None:
     body = b'{"schemaVersion":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     data = (
-        b"PUT /v2/library/a/manifests/v1 HTTP/1.1\r\nHost: harbor.test\r\n" + AUTH
+        b"PUT /v2/library/a/manifests/v1 HTTP/1.1\r\nHost: harbor.test\r\n"
+        + AUTH
         + b"Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
-        + b"Content-Length: %d\r\n\r\n" % len(body) + body
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
     )
     answer = exchange(url, data)
     # Without a token the registry asks for one; with one, the manifest is refused as invalid:
@@ -55,7 +57,8 @@ def test_deeply_nested_manifest_is_manifest_invalid(url: str) -> None:
 def test_5000_digit_page_size_is_a_422(url: str) -> None:
     answer = exchange(
         url,
-        b"GET /api/v2.0/projects?page_size=" + b"9" * 5000
+        b"GET /api/v2.0/projects?page_size="
+        + b"9" * 5000
         + b" HTTP/1.1\r\nHost: harbor.test\r\n\r\n",
     )
     error = assert_json_error(answer, 422)

@@ -16,7 +16,6 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any
 
 import attrs
 import httpx
@@ -105,9 +104,9 @@ query_keys = st.sampled_from(
 query_values = st.sampled_from(
     ["1", "0", "-1", "100", "101", _BIG, "true", "name=~a", "project_id=[1~", "-name", _DIGEST]
 ) | st.text(max_size=20)
-header_values = st.text(
-    st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40
-).map(str.strip) | st.sampled_from(["bytes=0-" + _BIG, "0-" + _BIG, "true", "sid=1"])
+header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40).map(
+    str.strip
+) | st.sampled_from(["bytes=0-" + _BIG, "0-" + _BIG, "true", "sid=1"])
 header_names = st.sampled_from(
     [
         "Content-Type",
@@ -164,9 +163,9 @@ class Fuzzed:
 @st.composite
 def requests(draw: st.DrawFn) -> Fuzzed:
     template = draw(st.sampled_from(_TEMPLATES))
-    path = template.replace("{r}", "/".join(
-        urllib.parse.quote(part, safe="") for part in draw(repositories).split("/")
-    ))
+    path = template.replace(
+        "{r}", "/".join(urllib.parse.quote(part, safe="") for part in draw(repositories).split("/"))
+    )
     for name in ("{p}", "{s}"):
         while name in path:
             path = path.replace(name, urllib.parse.quote(draw(segments), safe=""), 1)
@@ -218,7 +217,9 @@ def check_answer(request: httpx.Request, response: httpx.Response) -> None:
     """What every answer must satisfy (see the module's docstring)."""
     status = response.status_code
     path = _path(request)
-    where = f"{request.method} {request.url.raw_path[:200]!r} -> {status} {response.content[:300]!r}"
+    where = (
+        f"{request.method} {request.url.raw_path[:200]!r} -> {status} {response.content[:300]!r}"
+    )
     _no_crash(where)
     assert status < 500 or (status == 500 and path.startswith("/api/")), where
     json_area = path.startswith(("/api/", "/v2/")) or path in ("/api", "/v2")
@@ -274,9 +275,7 @@ def raw_requests(draw: st.DrawFn) -> bytes:
     headers = draw(
         st.lists(
             st.tuples(
-                st.sampled_from(
-                    [b"Host", b"Content-Length", b"Transfer-Encoding", b"Expect", b"X"]
-                )
+                st.sampled_from([b"Host", b"Content-Length", b"Transfer-Encoding", b"Expect", b"X"])
                 | no_newline,
                 st.sampled_from([b"chunked", b"100-continue", b":::", b"3", b"-1"]) | no_newline,
             ),
