@@ -33,6 +33,6 @@ The emulator is the server side: it does not use the harborsec client.
 from __future__ import annotations
 
 from harborsec.testing._emulator import HarborEmulator, RecordedRequest
-from harborsec.testing._faults import FAULT_KINDS, FaultProxy, Faults
+from harborsec.testing._faults import FaultProxy, Faults
 
-__all__ = ["FAULT_KINDS", "FaultProxy", "Faults", "HarborEmulator", "RecordedRequest"]
+__all__ = ["FaultProxy", "Faults", "HarborEmulator", "RecordedRequest"]

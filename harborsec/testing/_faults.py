@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import ClassVar
 
 import attrs
 import httpx
@@ -42,9 +43,9 @@ import httpx
 from harborsec.testing._http import error_body, json_response
 from harborsec.testing._server import Abort, serve
 
-__all__ = ["FAULT_KINDS", "FaultProxy", "Faults"]
+__all__ = ["FaultProxy", "Faults"]
 
-FAULT_KINDS = (
+_KINDS = (
     "server_error",
     "rate_limit",
     "reset_before",
@@ -53,7 +54,6 @@ FAULT_KINDS = (
     "slow",
     "expire_token",
 )
-"""The names of the faults, as `Faults` fields and as keys of `FaultProxy.counts`."""
 
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -89,6 +89,9 @@ class Faults:
         0.0286
     """
 
+    KINDS: ClassVar[tuple[str, ...]] = _KINDS
+    """The names of the faults: these fields, and the keys of `FaultProxy.counts`."""
+
     server_error: float = attrs.field(default=0.0, validator=_probability)
     rate_limit: float = attrs.field(default=0.0, validator=_probability)
     reset_before: float = attrs.field(default=0.0, validator=_probability)
@@ -113,12 +116,12 @@ class Faults:
     @classmethod
     def spread(cls, rate: float, **settings: float | int | tuple[int, ...]) -> Faults:
         """`rate` spread evenly over every kind of fault (`settings` for the other fields)."""
-        share = rate / len(FAULT_KINDS)
-        return cls(**dict.fromkeys(FAULT_KINDS, share), **settings)  # type: ignore[arg-type]
+        share = rate / len(_KINDS)
+        return cls(**dict.fromkeys(_KINDS, share), **settings)  # type: ignore[arg-type]
 
     def total(self) -> float:
         """The probability that a request meets some fault."""
-        return float(sum(getattr(self, kind) for kind in FAULT_KINDS))
+        return float(sum(getattr(self, kind) for kind in _KINDS))
 
 
 class FaultProxy:
@@ -169,9 +172,9 @@ class FaultProxy:
 
     @property
     def counts(self) -> dict[str, int]:
-        """How many of each fault were injected (`FAULT_KINDS`), and `passed`: those without."""
+        """How many of each fault were injected (`Faults.KINDS`), and `passed`: those without."""
         with self._lock:
-            return {kind: self._counts[kind] for kind in (*FAULT_KINDS, "passed")}
+            return {kind: self._counts[kind] for kind in (*_KINDS, "passed")}
 
     def reset_counts(self) -> None:
         """Set every count back to 0."""
@@ -195,7 +198,7 @@ class FaultProxy:
         with self._lock:
             roll = self._random.random()
             status = self._random.choice(faults.server_error_statuses)
-        for kind in FAULT_KINDS:
+        for kind in _KINDS:
             roll -= getattr(faults, kind)
             if roll < 0:
                 return kind, status

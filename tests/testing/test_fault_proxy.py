@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from harborsec.testing import FAULT_KINDS, FaultProxy, Faults, HarborEmulator
+from harborsec.testing import FaultProxy, Faults, HarborEmulator
 from tests.testing._emu import ADMIN
 
 
@@ -145,7 +145,7 @@ def test_faults_are_validated() -> None:
         Faults(server_error_statuses=(404,))
     spread = Faults.spread(0.2)
     assert spread.total() == pytest.approx(0.2)
-    assert [getattr(spread, kind) for kind in FAULT_KINDS] == [pytest.approx(0.2 / 7)] * 7
+    assert [getattr(spread, kind) for kind in Faults.KINDS] == [pytest.approx(0.2 / 7)] * 7
 
 
 def test_expire_tokens_refuses_the_tokens_issued_so_far() -> None:
