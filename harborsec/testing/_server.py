@@ -149,7 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer an unreadable request with a JSON error body (never Python's HTML page)."""
         code = _STATUS_FOR_CLIENT.get(code, code)
         text = message or self.responses.get(code, ("Bad Request",))[0]
-        if str(getattr(self, "path", "")).startswith("/v2"):  # the distribution spec's codes
+        if code >= 500:  # the app failed: Harbor's and Distribution's code for that
+            error_code = "UNKNOWN"
+        elif str(getattr(self, "path", "")).startswith("/v2"):  # the distribution spec's codes
             error_code = "SIZE_INVALID" if code == 413 else "UNSUPPORTED"
         else:
             error_code = _CODES.get(code, "BAD_REQUEST")

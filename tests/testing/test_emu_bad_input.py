@@ -191,3 +191,15 @@ def test_connection_stays_usable_after_a_client_error(url: str) -> None:
         assert connection.sock is sock  # the same connection
     finally:
         connection.close()
+
+
+def test_an_app_that_raises_gets_a_json_500_not_a_dropped_connection() -> None:
+    from harborsec.testing._server import serve
+
+    def broken(request: object) -> object:
+        raise RuntimeError("bug")
+
+    with serve(broken) as url:  # type: ignore[arg-type]
+        answer = exchange(url, b"GET /api/v2.0/ping HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert answer.status == 500
+    assert answer.json()["errors"][0]["code"] == "UNKNOWN"
