@@ -168,7 +168,11 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._counts: collections.Counter[str] = collections.Counter()
         self._preserve_host = preserve_host
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+        self._timeout = timeout
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(timeout=self._timeout, follow_redirects=False, trust_env=False)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -187,6 +191,8 @@ class FaultProxy:
 
     @contextmanager
     def _serve(self, host: str, port: int) -> Iterator[str]:
+        if self._client.is_closed:
+            self._client = self._new_client()
         try:
             with serve(self.handle, host, port) as url:
                 yield url

@@ -173,3 +173,11 @@ def test_requests_record_the_request_id() -> None:
         client.get("/api/v2.0/ping")
     assert harbor.requests[0].request_id == "abc"
     assert len(harbor.requests[1].request_id) == 36  # a UUID made by the emulator
+
+
+def test_a_proxy_may_be_served_again(upstream: str) -> None:
+    proxy = FaultProxy(upstream)
+    for _ in range(2):
+        with proxy.serve() as url:
+            assert httpx.get(f"{url}/api/v2.0/ping").text == "Pong"
+    assert proxy.counts["passed"] == 2
