@@ -137,6 +137,8 @@ class FaultProxy:
         timeout: The timeout of the forwarded requests, in seconds.
         preserve_host: Forward the client's `Host` header (the default), so that URLs the
             upstream builds from it point at the proxy.
+        verify: How to verify an `https` upstream's certificate: True (the system's CAs),
+            False, or the path of a CA bundle.
 
     Attributes:
         faults: The probabilities in use; assign a new `Faults` to change them mid-run.
@@ -161,6 +163,7 @@ class FaultProxy:
         seed: int | None = 0,
         timeout: float = 30.0,
         preserve_host: bool = True,
+        verify: bool | str = True,
     ) -> None:
         self.upstream = httpx.URL(upstream)
         self.faults = faults or Faults()
@@ -169,10 +172,13 @@ class FaultProxy:
         self._counts: collections.Counter[str] = collections.Counter()
         self._preserve_host = preserve_host
         self._timeout = timeout
+        self._verify = verify
         self._client = self._new_client()
 
     def _new_client(self) -> httpx.Client:
-        return httpx.Client(timeout=self._timeout, follow_redirects=False, trust_env=False)
+        return httpx.Client(
+            timeout=self._timeout, follow_redirects=False, trust_env=False, verify=self._verify
+        )
 
     @property
     def counts(self) -> dict[str, int]:

@@ -181,3 +181,16 @@ def test_a_proxy_may_be_served_again(upstream: str) -> None:
         with proxy.serve() as url:
             assert httpx.get(f"{url}/api/v2.0/ping").text == "Pong"
     assert proxy.counts["passed"] == 2
+
+
+def test_an_unreachable_upstream_is_a_502() -> None:
+    import socket
+
+    with socket.socket() as placeholder:  # a port nobody listens on
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+    proxy = FaultProxy(f"http://127.0.0.1:{port}", timeout=2)
+    with proxy.serve() as url:
+        response = httpx.get(f"{url}/api/v2.0/ping")
+    assert response.status_code == 502
+    assert response.json()["errors"][0]["message"] == "the upstream failed: ConnectError"
