@@ -135,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.path = ""  # not the previous request's, should this one's line be unreadable
         self.command = None  # type: ignore[assignment]
         self.requestline = raw.decode("latin-1").rstrip("\r\n")
-        if not raw.strip():
+        if not self.requestline.split():  # as http.server splits it: it would answer nothing
             self.send_error(400, "malformed HTTP request")
             return False
         if not super().parse_request():

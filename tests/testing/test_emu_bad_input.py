@@ -161,11 +161,23 @@ def test_latin1_header_value_is_passed_through(url: str) -> None:
         (b"GET /api/v2.0/ping HTTP/2.0\r\nHost: h\r\n\r\n", 400),
         (b"GET /api/v2.0/ping HTTP/x\r\nHost: h\r\n\r\n", 400),
         (b"GET\r\n\r\n", 400),
+        (b"\r\n\r\n", 400),
+        (b"\x1c\r\n\r\n", 400),
         (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
         (b"GET / HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", 431),
         (b"GET / HTTP/1.1\r\n" + b"X: a\r\n" * 200 + b"\r\n", 431),
     ],
-    ids=["unknown-method", "http2", "bad-version", "no-target", "long-line", "long-header", "many"],
+    ids=[
+        "unknown-method",
+        "http2",
+        "bad-version",
+        "no-target",
+        "empty-line",
+        "separator-only",
+        "long-line",
+        "long-header",
+        "many",
+    ],
 )
 def test_what_the_http_server_refuses_is_a_json_4xx(url: str, data: bytes, status: int) -> None:
     assert_json_error(exchange(url, data), status)
