@@ -13,6 +13,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -57,3 +58,34 @@ def test_soak_reports_what_is_not_typed() -> None:
     assert not ok and isinstance(error, KeyError)
     assert "KeyError: 'not typed'" in report.untyped[0]
     assert not report.ok
+
+
+@pytest.mark.parametrize("client", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("fault", "applied"), [("reset_after", [201]), ("reset_before", []), ("server_error", [])]
+)
+def test_a_post_is_never_sent_twice(client: str, fault: str, applied: list[int]) -> None:
+    """Every try of the POST meets the fault: the client sends it once, and raises a typed error.
+
+    After a reset the client cannot know whether the server acted (here: after `reset_after`
+    it did, after `reset_before` it did not); a 5xx from a gateway says nothing either.
+    """
+    from harborsec import AsyncRegistry, HarborsecError, Registry, RetryPolicy
+    from harborsec.testing import FaultProxy, Faults, HarborEmulator
+
+    async def scenario() -> None:
+        harbor = HarborEmulator()
+        with harbor.serve() as upstream:
+            proxy = FaultProxy(upstream, Faults(**{fault: 1.0}))
+            with proxy.serve() as url:
+                cls: Any = Registry if client == "sync" else AsyncRegistry
+                registry = cls(url, auth=soak.ADMIN, retries=RetryPolicy(retries=3, backoff=0))
+                try:
+                    with pytest.raises(HarborsecError):
+                        await soak._call(registry.create_project("once"))
+                finally:
+                    await soak._call(registry.aclose() if client == "async" else registry.close())
+        assert sum(proxy.counts.values()) == 1  # one request left the client
+        assert [r.status for r in harbor.requests if r.method == "POST"] == applied
+
+    asyncio.run(scenario())
