@@ -20,11 +20,19 @@ enforces them on pushes), scanners and project scanners, and scan-all schedules 
 quirks included. `HarborEmulator(trivy=True)` starts with Harbor's built-in Trivy scanner;
 scan-all runs stay ongoing until `finish_scan_all()`.
 
+`FaultProxy` sits in front of the emulator (or any registry) and injects faults at the rates of
+`Faults`: 5xx and 429 answers, connection resets before and after a request is forwarded,
+truncated bodies, slow answers and expired tokens, from a seeded random generator, counting
+each. `HarborEmulator.expire_tokens()` makes every token issued so far invalid, and
+`HarborEmulator.requests` records each request's `X-Request-Id`, so that a test can count the
+writes applied per call.
+
 The emulator is the server side: it does not use the harborsec client.
 """
 
 from __future__ import annotations
 
 from harborsec.testing._emulator import HarborEmulator, RecordedRequest
+from harborsec.testing._faults import FaultProxy, Faults
 
-__all__ = ["HarborEmulator", "RecordedRequest"]
+__all__ = ["FaultProxy", "Faults", "HarborEmulator", "RecordedRequest"]

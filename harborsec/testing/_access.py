@@ -17,13 +17,12 @@ JSON type, is `400 parsing <name> body from "" failed, because ...`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from harborsec.testing._api import API_PREFIX, ApiError
 from harborsec.testing._auth import can_in_project, can_in_system
-from harborsec.testing._http import Call
+from harborsec.testing._http import Call, loads_json, parse_int
 from harborsec.testing._state import Project, State
 
 __all__ = [
@@ -85,8 +84,10 @@ def project_key(call: Call, param: str = "project_name_or_id") -> int | str:
     """The project a path names: an ID (all digits, no `X-Is-Resource-Name: true`) or a name."""
     value = call.params[param]
     by_name = call.headers.get("x-is-resource-name", "").lower() in _TRUE_HEADER
-    if not by_name and value.isdigit():
-        return int(value)
+    if not by_name and value.isascii() and value.isdigit():
+        number = parse_int(value)
+        if number < 2**63:  # else Harbor's ParseInt fails: the segment is a name
+            return number
     return value
 
 
@@ -189,7 +190,7 @@ def read_body(
         return None
     prefix = f'parsing {name} body from "" failed, because '
     try:
-        document = json.loads(call.body)
+        document = loads_json(call.body)
     except ValueError as error:
         raise ApiError(400, "BAD_REQUEST", f"{prefix}{error}") from None
 

@@ -60,6 +60,9 @@ class RecordedRequest:
     """The raw query string, without `?` (empty when there was none)."""
     status: int
     """The status code of the answer."""
+    request_id: str = ""
+    """The request's `X-Request-Id` (or the one the emulator made): harborsec sends one per
+    call, the same on every retry, so that the writes applied per call can be counted."""
 
 
 class HarborEmulator:
@@ -265,6 +268,18 @@ class HarborEmulator:
                 raise ValueError("no scan-all schedule exists")
             start_scan_all(self._state, "SCHEDULE")
 
+    def expire_tokens(self) -> int:
+        """Make every registry token issued so far invalid, as if each had expired.
+
+        The registry then answers a request that carries one with its 401 challenge, and a
+        client must get a new token: a way to test token renewal mid-run.
+
+        Returns:
+            How many tokens were issued since the previous call.
+        """
+        with self._state.lock:
+            return self._authority.revoke_all()
+
     # -- serving -------------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -290,6 +305,7 @@ class HarborEmulator:
                     path=call.path,
                     query=request.url.query.decode("ascii", "replace"),
                     status=response.status_code,
+                    request_id=request_id,
                 )
             )
         response.headers["X-Request-Id"] = request_id

@@ -30,8 +30,12 @@ __all__ = [
     "error_body",
     "harbor_error",
     "json_response",
+    "loads_json",
+    "parse_int",
     "text_response",
 ]
+
+_INT64_DIGITS = 19
 
 JSON = "application/json; charset=utf-8"
 """The Content-Type of Harbor's and the registry's JSON error bodies."""
@@ -84,9 +88,35 @@ class Call:
         """The body parsed as JSON.
 
         Raises:
-            ValueError: It is not JSON.
+            ValueError: It is not JSON (or is nested too deeply to parse).
         """
-        return json.loads(self.body)
+        return loads_json(self.body)
+
+
+def loads_json(data: str | bytes) -> Any:
+    """`json.loads`, with nesting too deep to parse reported as the ValueError of bad JSON.
+
+    Raises:
+        ValueError: `data` is not JSON, or is nested deeper than the parser can follow.
+    """
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def parse_int(text: str) -> int:
+    """`int(text)` for text already checked to be an optionally signed decimal integer.
+
+    A value with more than 19 significant digits (past any 64-bit integer) comes back as plus
+    or minus 2**64, so that callers may refuse or clamp it by range, without Python's
+    conversion limit (`ValueError` past 4,300 digits) or the cost of converting it.
+    """
+    text = text.strip()
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > _INT64_DIGITS:
+        return -(2**64) if text.startswith("-") else 2**64
+    return int(text)
 
 
 Handler = Callable[[Call], httpx.Response]

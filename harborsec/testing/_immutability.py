@@ -56,7 +56,7 @@ from harborsec.testing._access import (
     require_project,
 )
 from harborsec.testing._api import API_PREFIX, ApiError
-from harborsec.testing._http import Call, Router
+from harborsec.testing._http import Call, Router, parse_int
 from harborsec.testing._paging import list_response
 from harborsec.testing._state import ImmutableRuleRecord, Project, State
 
@@ -483,13 +483,14 @@ class ImmutabilityApi:
     @staticmethod
     def _rule_id(call: Call) -> int:
         raw = call.params["immutable_rule_id"]
-        if not re.fullmatch(r"[+-]?\d+", raw):
+        number = parse_int(raw) if re.fullmatch(r"[+-]?[0-9]+", raw) else None
+        if number is None or not -(2**63) <= number < 2**63:
             raise ApiError(
                 422,
                 "UNPROCESSABLE_ENTITY",
                 f'immutable_rule_id in path must be of type int64: "{raw}"',
             )
-        return int(raw)
+        return number
 
     def _owned_rule(self, project: Project, rule_id: int) -> ImmutableRuleRecord:
         record = self._state.immutable_rules.get(rule_id)

@@ -26,7 +26,7 @@ import attrs
 import httpx
 
 from harborsec.testing._api import ApiError
-from harborsec.testing._http import Call, json_response
+from harborsec.testing._http import Call, json_response, parse_int
 
 __all__ = [
     "AllOf",
@@ -47,7 +47,7 @@ __all__ = [
 T = TypeVar("T")
 
 _MAX_PAGE_SIZE = 100
-_INT64 = re.compile(r"[+-]?\d+")
+_INT64 = re.compile(r"[+-]?[0-9]+")
 
 
 @attrs.frozen
@@ -93,11 +93,12 @@ def _int64(call: Call, name: str, default: int) -> int:
     raw = call.query.get(name)
     if raw is None or raw == "":
         return default
-    if not _INT64.fullmatch(raw):
+    value = parse_int(raw) if _INT64.fullmatch(raw) else None
+    if value is None or not -(2**63) <= value < 2**63:
         raise ApiError(
             422, "UNPROCESSABLE_ENTITY", f'{name} in query must be of type int64: "{raw}"'
         )
-    return int(raw)
+    return value
 
 
 def page_params(call: Call, *, default_size: int = 10) -> tuple[int, int]:
@@ -177,7 +178,7 @@ def list_response(
 
 def _list_value(text: str) -> int | str:
     text = text.strip().strip("\"'")
-    return int(text) if _INT64.fullmatch(text) else text
+    return parse_int(text) if _INT64.fullmatch(text) else text
 
 
 def _parse_value(value: str) -> Term:
@@ -224,7 +225,7 @@ def _compare(value: Any, bound: int | str) -> int:
     left: Any = value
     right: Any = bound
     if isinstance(bound, int) and isinstance(value, str) and _INT64.fullmatch(value):
-        left = int(value)
+        left = parse_int(value)
     if isinstance(value, int) and isinstance(bound, str):
         left = str(value)
     return int(left > right) - int(left < right)

@@ -31,7 +31,6 @@ upload ends gets `416`.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -53,6 +52,8 @@ from harborsec.testing._http import (
     error_body,
     harbor_error,
     json_response,
+    loads_json,
+    parse_int,
     text_response,
 )
 from harborsec.testing._immutability import immutable_tag
@@ -87,8 +88,8 @@ NAME_PATTERN = rf"{_COMPONENT}(?:/{_COMPONENT})*"
 TAG_PATTERN = r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}"
 """The OCI grammar of a tag."""
 
-_CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(?:\d+|\*))?")
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_CONTENT_RANGE = re.compile(r"(?:bytes[ =])?([0-9]+)-([0-9]+)(?:/(?:[0-9]+|\*))?")
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 
 
 class RegistryError(Exception):
@@ -171,7 +172,7 @@ def parse_manifest(body: bytes, content_type: str | None) -> _ParsedManifest:
     if media_type not in MANIFEST_MEDIA_TYPES:
         _fail(400, "MANIFEST_INVALID", f"manifest invalid: unsupported media type {media_type!r}")
     try:
-        document = json.loads(body)
+        document = loads_json(body)
     except ValueError:
         _fail(400, "MANIFEST_INVALID", "manifest invalid: not JSON")
     if not isinstance(document, dict) or document.get("schemaVersion") != 2:
@@ -234,9 +235,10 @@ def _int_param(call: Call, name: str) -> int | None:
     value = call.query.get(name)
     if value is None:
         return None
-    if not value.isdigit():
+    number = parse_int(value) if value.isascii() and value.isdigit() else None
+    if number is None or number >= 2**63:
         _fail(400, "PAGINATION_NUMBER_INVALID", f"invalid number of results requested: {value}")
-    return int(value)
+    return number
 
 
 def _page(items: list[str], call: Call, path: str) -> tuple[list[str], dict[str, str]]:
@@ -591,10 +593,10 @@ class Registry:
             return httpx.Response(200, content=content, headers=headers)
         total = len(content)
         if wanted.group(1) == "":  # a suffix: the last N bytes
-            start, end = max(total - int(wanted.group(2)), 0), total - 1
+            start, end = max(total - parse_int(wanted.group(2)), 0), total - 1
         else:
-            start = int(wanted.group(1))
-            end = min(int(wanted.group(2)), total - 1) if wanted.group(2) else total - 1
+            start = parse_int(wanted.group(1))
+            end = min(parse_int(wanted.group(2)), total - 1) if wanted.group(2) else total - 1
         if start > end or start >= total:
             headers["Content-Range"] = f"bytes */{total}"
             _fail(416, "BLOB_UNKNOWN", "requested range not satisfiable", headers=headers)
@@ -662,7 +664,7 @@ class Registry:
             found = _CONTENT_RANGE.fullmatch(content_range.strip())
             if found is None:
                 _fail(400, "BLOB_UPLOAD_INVALID", f"malformed Content-Range {content_range!r}")
-            start, end = int(found.group(1)), int(found.group(2))
+            start, end = parse_int(found.group(1)), parse_int(found.group(2))
             if start != len(upload.data):
                 _fail(
                     416,

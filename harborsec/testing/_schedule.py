@@ -39,7 +39,7 @@ import httpx
 
 from harborsec.testing._access import format_time, read_body, require_system
 from harborsec.testing._api import API_PREFIX, ApiError
-from harborsec.testing._http import Call, Router, json_response
+from harborsec.testing._http import Call, Router, json_response, parse_int
 from harborsec.testing._scanners import default_scanner
 from harborsec.testing._state import ScanAllExecution, ScanAllSchedule, State
 
@@ -67,7 +67,7 @@ _FIELDS = (
 )
 _MONTHS = {name.upper(): index for index, name in enumerate(calendar.month_abbr) if name}
 _DAYS = {"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6}
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"[0-9]+")
 _SEARCH_DAYS = 5 * 366
 
 
@@ -96,7 +96,7 @@ def _value(text: str, field: int) -> int:
         return names[text.upper()]
     if not _NUMBER.fullmatch(text):
         raise CronError(f"failed to parse int from {text}")
-    return int(text)
+    return parse_int(text)
 
 
 def _parse_field(text: str, field: int) -> tuple[frozenset[int], bool]:
@@ -107,9 +107,9 @@ def _parse_field(text: str, field: int) -> tuple[frozenset[int], bool]:
         range_text, _, step_text = part.partition("/")
         step = 1
         if step_text or "/" in part:
-            if not _NUMBER.fullmatch(step_text) or int(step_text) == 0:
+            if not _NUMBER.fullmatch(step_text) or parse_int(step_text) == 0:
                 raise CronError(f"invalid step in {part!r} ({name})")
-            step = int(step_text)
+            step = parse_int(step_text)
         if range_text in ("*", "?"):
             start, end = low, high
             star = star or step == 1

@@ -101,6 +101,8 @@ class TokenAuthority:
         self.certificate_pem = self._certificate.public_bytes(serialization.Encoding.PEM)
         der = self._certificate.public_bytes(serialization.Encoding.DER)
         self._x5c = [base64.b64encode(der).decode("ascii")]
+        self._issued: set[str] = set()  # the `jti` of every token signed since the last revoke
+        self._revoked: set[str] = set()
 
     def _load_or_create(
         self, key_dir: Path | None
@@ -158,6 +160,8 @@ class TokenAuthority:
     def issue(self, subject: str, access: list[dict[str, Any]]) -> tuple[str, int]:
         """Sign a token for `subject` granting `access`; return it and its `iat`."""
         issued_at = math.floor(self.clock())
+        token_id = secrets.token_urlsafe(16)
+        self._issued.add(token_id)
         header = {"typ": "JWT", "alg": "ES256", "x5c": self._x5c}
         claims = {
             "iss": self.issuer,
@@ -166,7 +170,7 @@ class TokenAuthority:
             "exp": issued_at + self.expiration,
             "nbf": issued_at,
             "iat": issued_at,
-            "jti": secrets.token_urlsafe(16),
+            "jti": token_id,
             "access": access,
         }
         signing_input = ".".join(
@@ -176,6 +180,13 @@ class TokenAuthority:
         r, s = decode_dss_signature(der)
         signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
         return f"{signing_input}.{_b64url(signature)}", issued_at
+
+    def revoke_all(self) -> int:
+        """Refuse every token signed so far, as if each had expired; return how many."""
+        count = len(self._issued)
+        self._revoked |= self._issued
+        self._issued = set()
+        return count
 
     def verify(self, token: str) -> TokenGrant | None:
         """Return what `token` grants, or None unless it is one of ours and still valid.
@@ -213,7 +224,7 @@ class TokenAuthority:
         exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
         if not (isinstance(exp, int) and isinstance(nbf, int) and isinstance(iat, int)):
             return None
-        if now >= exp or now < nbf:
+        if now >= exp or now < nbf or claims.get("jti") in self._revoked:
             return None
         access: dict[str, frozenset[str]] = {}
         for entry in claims.get("access") or []:

@@ -9,7 +9,12 @@ from harborsec.testing import HarborEmulator
 
 
 def test_exports() -> None:
-    assert harborsec.testing.__all__ == ["HarborEmulator", "RecordedRequest"]
+    assert harborsec.testing.__all__ == [
+        "FaultProxy",
+        "Faults",
+        "HarborEmulator",
+        "RecordedRequest",
+    ]
     for name in harborsec.testing.__all__:
         assert getattr(harborsec.testing, name).__module__.startswith("harborsec.testing")
 
