@@ -94,10 +94,12 @@ def open_registry(kind: str, url: str) -> Registry | AsyncRegistry:
     return cls(url, auth=None, environ={}, retries=RetryPolicy(retries=0), timeout=10)
 
 
-async def expect(error: type[Exception], result: object, name: str) -> None:
-    """`result` (awaited if need be) raises `error`; anything else fails the test, named."""
+async def expect(
+    error: type[Exception], name: str, function: Callable[..., object], *args: object, **kw: object
+) -> None:
+    """`function(*args, **kw)` (awaited if need be) raises `error`; else the test fails, named."""
     try:
-        await call(result)
+        await call(function(*args, **kw))
     except error:
         return
     pytest.fail(f"{name}: no {error.__name__}")
@@ -129,7 +131,7 @@ async def test_a_tag_list_that_is_not_a_list_of_strings_is_malformed(server, kin
     try:
         for name, answer in BAD_TAG_BODIES.items():
             table.routes[TAGS] = answer
-            await expect(MalformedResponseError, registry.list_tags("p/app"), name)
+            await expect(MalformedResponseError, name, registry.list_tags, "p/app")
     finally:
         await close(registry)
 
@@ -274,9 +276,9 @@ async def test_a_manifest_of_the_wrong_json_types_is_an_invalid_document(server,
             table.routes["/v2/p/app/manifests/1.0"] = answer
             table.routes[f"/v2/p/app/manifests/{digest}"] = answer
             for reference in ("p/app:1.0", f"p/app@{digest}"):
-                await expect(InvalidDocumentError, registry.get_manifest(reference), name)
-            resolved = registry.resolve("p/app:1.0", platform="linux/amd64")
-            await expect(InvalidDocumentError, resolved, name)
+                await expect(InvalidDocumentError, name, registry.get_manifest, reference)
+            resolve = registry.resolve
+            await expect(InvalidDocumentError, name, resolve, "p/app:1.0", platform="linux/amd64")
     finally:
         await close(registry)
 
