@@ -280,7 +280,15 @@ class AsyncRegistry:
         tag: str | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> str:
-        """Upload manifest bytes (by tag when given, else by digest) and return their digest."""
+        """Upload manifest bytes (by tag when given, else by digest) and return their digest.
+
+        `tag` may also be a digest (sha256, sha384 or sha512) to push by: the bytes are checked
+        against it before anything is sent, and it is the digest returned.
+
+        Raises:
+            DigestMismatchError: `tag` is a digest the bytes do not hash to, or the registry
+                says it stored other bytes.
+        """
         op = _ops.push_manifest(self.url, repository, content, media_type=media_type, reference=tag)
         return await self._runner.run(op, timeout)
 
