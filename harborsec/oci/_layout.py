@@ -67,36 +67,46 @@ def _read(path: Path, what: str, *, limit: int | None = None, size: int | None =
         InvalidDocumentError: It cannot be read (a directory, a FIFO, a symbolic link loop, no
             permission, a name too long...), or it has the wrong size or is too large.
     """
-    problem: str | None = None
+    problem: str | None
     try:
         # O_NONBLOCK: a FIFO in place of a file must not block the open; fstat then refuses it.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
     except (FileNotFoundError, NotADirectoryError):
         raise FileNotFoundError(str(path)) from None
     except OSError as exc:
         problem = exc.strerror or type(exc).__name__
     except ValueError:  # a NUL in the path
         problem = "invalid file name"
-    if problem is not None:
-        raise InvalidDocumentError(f"cannot read {what} {path}: {problem}")
-    with os.fdopen(fd, "rb") as handle:
+    else:
         try:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                problem = "not a regular file"
-            elif size is not None and info.st_size != size:
-                problem = f"it has {info.st_size} bytes, its descriptor says {size}"
-            elif limit is not None and info.st_size > limit:
-                problem = f"it has {info.st_size} bytes, more than the {limit} allowed"
-            else:
-                data = handle.read() if limit is None else handle.read(limit + 1)
-                if limit is not None and len(data) > limit:
-                    problem = f"it has more than the {limit} bytes allowed"
+            problem, data = _read_open(fd, limit=limit, size=size)
         except OSError as exc:
             problem = exc.strerror or type(exc).__name__
-    if problem is not None:
-        raise InvalidDocumentError(f"cannot read {what} {path}: {problem}")
-    return data
+        finally:
+            os.close(fd)
+        if problem is None:
+            return data
+    raise InvalidDocumentError(f"cannot read {what} {path}: {problem}")
+
+
+def _read_open(fd: int, *, limit: int | None, size: int | None) -> tuple[str | None, bytes]:
+    """What is wrong with an open file (or None), and its bytes."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file", b""
+    if size is not None and info.st_size != size:
+        return f"it has {info.st_size} bytes, its descriptor says {size}", b""
+    if limit is not None and info.st_size > limit:
+        return f"it has {info.st_size} bytes, more than the {limit} allowed", b""
+    chunks = []
+    total = 0
+    while chunk := os.read(fd, 1024 * 1024):  # to the end (the file may have grown since)
+        chunks.append(chunk)
+        total += len(chunk)
+        if limit is not None and total > limit:
+            return f"it has more than the {limit} bytes allowed", b""
+    return None, b"".join(chunks)
 
 
 class OciLayout:
