@@ -160,7 +160,7 @@ def parse_error_details(response: httpx.Response) -> list[ErrorDetail]:
     """
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         return []
     if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
         return []

@@ -464,7 +464,7 @@ def image_platform(config: bytes) -> Platform | None:
         return None
     try:
         data = json.loads(config)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         return None
     if not isinstance(data, dict):
         return None

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from harborsec import AsyncRegistry, Registry, RetryPolicy
-from harborsec.errors import InvalidDocumentError, MalformedResponseError
+from harborsec.errors import InvalidDocumentError, MalformedResponseError, NotFoundError
 from harborsec.oci import OCI_MANIFEST, compute_digest
 from tests.client._both import call, close
 
@@ -297,3 +297,16 @@ def test_an_index_of_the_wrong_json_types_is_an_invalid_document():
         ).encode()
         with pytest.raises(InvalidDocumentError):
             parse_manifest(content)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_error_body_nested_too_deeply_is_still_the_status_error(server, kind):
+    """The fuzzers found it: the error body's `RecursionError` escaped `raise_for_status`."""
+    url, table = server
+    table.routes[TAGS] = (404, {}, b'{"errors": ' + b"[" * 3000 + b"]" * 3000 + b"}")
+    registry = open_registry(kind, url)
+    try:
+        with pytest.raises(NotFoundError):
+            await call(registry.list_tags("p/app"))
+    finally:
+        await close(registry)
