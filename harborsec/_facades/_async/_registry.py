@@ -295,7 +295,13 @@ class AsyncRegistry:
     async def list_tags(
         self, repository: str, *, page_size: int | None = None, timeout: TimeoutArg = NOT_GIVEN
     ) -> list[str]:
-        """List every tag of a repository (all pages)."""
+        """List every tag of a repository (all pages), each once, in the registry's order.
+
+        Raises:
+            MalformedResponseError: An answer is not `{"tags": [strings]}` (`"tags": null` is
+                an empty list), or the paging does not end: a `Link` to a page already fetched,
+                a page of tags already listed, or more than 10,000 pages.
+        """
         op = _ops.list_tags(self.url, repository, page_size=page_size)
         return await self._runner.run(op, timeout)
 
