@@ -127,7 +127,7 @@ def harbor_all_pages(
 
     Raises:
         MalformedResponseError: A page is not a JSON list, or the listing did not end after
-            `MAX_PAGES` pages.
+            10,000 pages.
     """
     items: list[T] = []
     for number in range(1, MAX_PAGES + 1):
@@ -158,7 +158,7 @@ class Pager(Generic[T]):
         """Every page, in order, fetched as iteration reaches it.
 
         Raises:
-            MalformedResponseError: The listing did not end after `MAX_PAGES` pages.
+            MalformedResponseError: The listing did not end after 10,000 pages.
         """
         for number in range(1, MAX_PAGES + 1):
             page = self._run(self._page_op(number))
@@ -194,7 +194,7 @@ class AsyncPager(Generic[T]):
         """Every page, in order, fetched as iteration reaches it.
 
         Raises:
-            MalformedResponseError: The listing did not end after `MAX_PAGES` pages.
+            MalformedResponseError: The listing did not end after 10,000 pages.
         """
         for number in range(1, MAX_PAGES + 1):
             page: Page[T] = await self._run(self._page_op(number))

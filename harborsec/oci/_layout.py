@@ -213,7 +213,7 @@ class OciLayout:
             NotFoundError: No such tag, or no such blob.
             DigestMismatchError: The blob does not hash to its digest.
             InvalidDocumentError: It is not a valid manifest, is larger than
-                `MAX_MANIFEST_SIZE`, or cannot be read.
+                4 MiB, or cannot be read.
         """
         descriptor = self._descriptor(reference)
         content = self._read_blob(descriptor.digest, size=descriptor.size, limit=MAX_MANIFEST_SIZE)

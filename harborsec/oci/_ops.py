@@ -393,7 +393,7 @@ def list_tags(base: httpx.URL, repository: str, *, page_size: int | None = None)
     Raises:
         MalformedResponseError: An answer is not `{"tags": [strings]}` (`"tags": null` is an
             empty list), a `Link` header is not a URL, or paging does not end: a next page
-            already fetched, a page of tags all listed already, or more than `MAX_TAG_PAGES`
+            already fetched, a page of tags all listed already, or more than 10,000
             pages.
     """
     url = v2_url(base, repository, "tags", "list")
