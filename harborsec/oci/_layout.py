@@ -87,7 +87,7 @@ def _read(path: Path, what: str, *, limit: int | None = None, size: int | None =
             os.close(fd)
         if problem is None:
             return data
-    raise InvalidDocumentError(f"cannot read {what} {path}: {problem}")
+    raise InvalidDocumentError(f"cannot read {what} ({path}): {problem}")
 
 
 def _read_open(fd: int, *, limit: int | None, size: int | None) -> tuple[str | None, bytes]:
@@ -125,7 +125,9 @@ class OciLayout:
         """The layout's directory."""
         try:
             marker = _read(
-                self.path / "oci-layout", "the oci-layout file of", limit=_MAX_LAYOUT_FILE_SIZE
+                self.path / "oci-layout",
+                "the layout's oci-layout file",
+                limit=_MAX_LAYOUT_FILE_SIZE,
             )
         except FileNotFoundError:
             if not create:
@@ -144,10 +146,13 @@ class OciLayout:
     def index(self) -> ImageIndex:
         """The layout's `index.json`."""
         try:
-            content = _read(self.path / "index.json", "the index of", limit=_MAX_INDEX_SIZE)
+            content = _read(self.path / "index.json", "the layout's index", limit=_MAX_INDEX_SIZE)
         except FileNotFoundError:
             raise InvalidDocumentError(f"{self.path} has no index.json") from None
-        document = parse_manifest(content, media_type=OCI_INDEX).document
+        try:
+            document = parse_manifest(content, media_type=OCI_INDEX).document
+        except InvalidDocumentError as exc:
+            raise InvalidDocumentError(f"{self.path}/index.json: {exc}") from None
         if not isinstance(document, ImageIndex):
             raise InvalidDocumentError(f"{self.path}/index.json is not an image index")
         return document
@@ -197,7 +202,7 @@ class OciLayout:
         try:
             data = _read(
                 self._blob_path(digest),
-                f"blob {digest} of",
+                f"blob {digest}",
                 size=size if size is not None and size >= 0 else None,
                 limit=limit,
             )
