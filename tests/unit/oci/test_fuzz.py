@@ -4,7 +4,8 @@ References, manifests and indexes, tag lists (the pure `list_tags` operation, st
 with made-up answers), docker configs and OCI layouts (random file trees) get arbitrary input,
 shaped enough to reach past the first check. Whatever comes in, the result is a value or a
 `HarborsecError` (which may also be a `ValueError`), within a few seconds. Sized for CI: a few
-hundred examples each, a few dozen for layouts, which touch the disk.
+hundred examples each, a few dozen for layouts, which touch the disk. For a longer run, set
+`HARBORSEC_FUZZ_SCALE` (`HARBORSEC_FUZZ_SCALE=50` gives 10,000 examples per parser).
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ from harborsec.oci._reference import ImageReference, LayoutReference, parse_refe
 BOUND = 5.0
 """Seconds any one call may take (they take milliseconds; this catches exponential work)."""
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FUZZ_DISK = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+SCALE = int(os.environ.get("HARBORSEC_FUZZ_SCALE", "1"))
+FUZZ = settings(
+    max_examples=200 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+FUZZ_DISK = settings(
+    max_examples=40 * SCALE, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def only_typed_errors(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -263,7 +269,7 @@ TAG_BODY = st.one_of(
 )
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=150 * SCALE)
 @given(
     st.lists(
         st.tuples(TAG_BODY, LINKS, st.sampled_from([200, 200, 200, 404, 500])),
