@@ -129,3 +129,14 @@ def test_an_unreadable_index_is_an_invalid_document(tmp_path):
     (layout / "index.json").chmod(0)
     with pytest.raises(InvalidDocumentError, match="Permission denied"):
         OciLayout(layout).list_tags()
+
+
+def test_a_manifest_whose_media_type_is_a_number_is_an_invalid_document(tmp_path):
+    """The issue's case, from a layout: it raised `TypeError`."""
+    layout = OciLayout(tmp_path / "layout", create=True)
+    content = json.dumps({"schemaVersion": 2, "mediaType": 5, "layers": []}).encode()
+    digest = layout.push_blob(content).digest
+    with pytest.raises(InvalidDocumentError, match="mediaType that is a number"):
+        layout.get_manifest(digest)
+    with pytest.raises(InvalidDocumentError):
+        harborsec.resolve_digest(f"oci:{tmp_path / 'layout'}@{digest}", platform="linux/amd64")
