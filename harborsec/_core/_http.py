@@ -160,7 +160,7 @@ def parse_error_details(response: httpx.Response) -> list[ErrorDetail]:
     """
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         return []
     if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
         return []
@@ -259,8 +259,13 @@ def json_body(response: httpx.Response) -> Any:
     """
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError) as exc:  # a 5,000-digit number is a ValueError too
         raise MalformedResponseError(
             f"{response.request.method} {safe_url(response.request.url)} answered "
             f"{response.status_code} with a body that is not JSON: {exc}"
+        ) from None
+    except RecursionError:
+        raise MalformedResponseError(
+            f"{response.request.method} {safe_url(response.request.url)} answered "
+            f"{response.status_code} with JSON nested too deeply"
         ) from None

@@ -20,12 +20,39 @@ from harborsec._core._driver import Op
 from harborsec._core._http import json_body, raise_for_status, safe_url
 from harborsec.errors import MalformedResponseError
 
-__all__ = ["MAX_PAGE_SIZE", "AsyncPager", "Page", "Pager", "harbor_all_pages", "harbor_page"]
+__all__ = [
+    "MAX_PAGES",
+    "MAX_PAGE_SIZE",
+    "AsyncPager",
+    "Page",
+    "Pager",
+    "harbor_all_pages",
+    "harbor_page",
+]
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
 """Harbor's largest `page_size`."""
+
+MAX_PAGES = 10_000
+"""A listing (`harbor_all_pages`, `Pager`, `AsyncPager`) stops with `MalformedResponseError`
+after this many pages (a million items by 100): a server whose `X-Total-Count` lies, or that
+answers every page number with a full page, must not keep a client paging for ever."""
+
+
+def _too_many_pages() -> MalformedResponseError:
+    return MalformedResponseError(
+        f"the listing did not end after {MAX_PAGES} pages (the server keeps answering full "
+        "pages, or its X-Total-Count is wrong)"
+    )
+
+
+def _total_count(value: str | None) -> int | None:
+    """`X-Total-Count` as a number; None when it is not a short plain decimal number."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 @attrs.frozen
@@ -84,8 +111,7 @@ def harbor_page(
         body = []
     if not isinstance(body, list):
         raise MalformedResponseError(f"GET {safe_url(response.request.url)} did not answer a list")
-    total_header = response.headers.get("X-Total-Count")
-    total = int(total_header) if total_header and total_header.isdigit() else None
+    total = _total_count(response.headers.get("X-Total-Count"))
     return Page(
         items=tuple(parse_item(item) for item in body), page=page, page_size=page_size, total=total
     )
@@ -100,18 +126,18 @@ def harbor_all_pages(
     """Every item of a Harbor listing: pages of 100 until one is empty or the last.
 
     Raises:
-        MalformedResponseError: A page is not a JSON list.
+        MalformedResponseError: A page is not a JSON list, or the listing did not end after
+            10,000 pages.
     """
     items: list[T] = []
-    number = 1
-    while True:
+    for number in range(1, MAX_PAGES + 1):
         page = yield from harbor_page(
             url, parse_item, page=number, page_size=MAX_PAGE_SIZE, headers=headers
         )
         items.extend(page.items)
         if not page.items or not page.has_next:
             return items
-        number += 1
+    raise _too_many_pages()
 
 
 PageOp = Callable[[int], Op[Page[T]]]
@@ -129,14 +155,17 @@ class Pager(Generic[T]):
         self._page_op = page_op
 
     def pages(self) -> Iterator[Page[T]]:
-        """Every page, in order, fetched as iteration reaches it."""
-        number = 1
-        while True:
+        """Every page, in order, fetched as iteration reaches it.
+
+        Raises:
+            MalformedResponseError: The listing did not end after 10,000 pages.
+        """
+        for number in range(1, MAX_PAGES + 1):
             page = self._run(self._page_op(number))
             yield page
             if not page.items or not page.has_next:
                 return
-            number += 1
+        raise _too_many_pages()
 
     def __iter__(self) -> Iterator[T]:
         for page in self.pages():
@@ -162,14 +191,17 @@ class AsyncPager(Generic[T]):
         self._page_op = page_op
 
     async def pages(self) -> AsyncIterator[Page[T]]:
-        """Every page, in order, fetched as iteration reaches it."""
-        number = 1
-        while True:
+        """Every page, in order, fetched as iteration reaches it.
+
+        Raises:
+            MalformedResponseError: The listing did not end after 10,000 pages.
+        """
+        for number in range(1, MAX_PAGES + 1):
             page: Page[T] = await self._run(self._page_op(number))
             yield page
             if not page.items or not page.has_next:
                 return
-            number += 1
+        raise _too_many_pages()
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.pages():

@@ -236,13 +236,18 @@ def _read_config(path: Path) -> dict[str, Any] | None:
 def _parse_config(text: str, source: str) -> dict[str, Any]:
     if not text.strip():
         return {}  # Docker accepts an empty file
+    problem: str | None = None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         # exc.msg says what was expected, never the content
-        raise CredentialsError(
-            f"{source} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
+        problem = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except ValueError:  # a number of more than 4,300 digits: the message is not quoted
+        problem = "a number too long to read"
+    except RecursionError:
+        problem = "nested too deeply"
+    if problem is not None:
+        raise CredentialsError(f"{source} is not valid JSON ({problem})")
     if not isinstance(data, dict):
         raise CredentialsError(f"{source} is not a JSON object")
     return data
@@ -382,7 +387,7 @@ def _parse_helper_answer(stdout: str, program: str, server_url: str) -> Credenti
         return None
     try:
         answer = json.loads(stdout)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, a 5,000-digit number, deep nesting
         answer = None
     if not isinstance(answer, dict):
         raise CredentialsError(f"credential helper {program} did not answer with a JSON object")

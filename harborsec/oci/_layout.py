@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -42,9 +43,70 @@ REF_NAME = "org.opencontainers.image.ref.name"
 _LAYOUT_FILE = b'{"imageLayoutVersion":"1.0.0"}'
 _CONVERTER = make_converter()
 
+MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+"""Manifests larger than this (4 MiB, as CNCF Distribution) are refused, unread."""
+_MAX_INDEX_SIZE = 64 * 1024 * 1024
+_MAX_LAYOUT_FILE_SIZE = 64 * 1024
+
 
 def _not_found(what: str, path: Path) -> NotFoundError:
     return NotFoundError(f"{what} not found in OCI layout {path}", status_code=404)
+
+
+def _read(path: Path, what: str, *, limit: int | None = None, size: int | None = None) -> bytes:
+    """The bytes of a regular file of the layout.
+
+    Args:
+        path: The file.
+        what: What it is, for messages.
+        limit: Refuse files larger than this, unread.
+        size: The size the file must have (checked before reading).
+
+    Raises:
+        FileNotFoundError: There is no such file (nor, perhaps, its directory).
+        InvalidDocumentError: It cannot be read (a directory, a FIFO, a symbolic link loop, no
+            permission, a name too long...), or it has the wrong size or is too large.
+    """
+    problem: str | None
+    try:
+        # O_NONBLOCK: a FIFO in place of a file must not block the open; fstat then refuses it.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(str(path)) from None
+    except OSError as exc:
+        problem = exc.strerror or type(exc).__name__
+    except ValueError:  # a NUL in the path
+        problem = "invalid file name"
+    else:
+        try:
+            problem, data = _read_open(fd, limit=limit, size=size)
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+        finally:
+            os.close(fd)
+        if problem is None:
+            return data
+    raise InvalidDocumentError(f"cannot read {what} ({path}): {problem}")
+
+
+def _read_open(fd: int, *, limit: int | None, size: int | None) -> tuple[str | None, bytes]:
+    """What is wrong with an open file (or None), and its bytes."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file", b""
+    if size is not None and info.st_size != size:
+        return f"it has {info.st_size} bytes, its descriptor says {size}", b""
+    if limit is not None and info.st_size > limit:
+        return f"it has {info.st_size} bytes, more than the {limit} allowed", b""
+    chunks = []
+    total = 0
+    while chunk := os.read(fd, 1024 * 1024):  # to the end (the file may have grown since)
+        chunks.append(chunk)
+        total += len(chunk)
+        if limit is not None and total > limit:
+            return f"it has more than the {limit} bytes allowed", b""
+    return None, b"".join(chunks)
 
 
 class OciLayout:
@@ -61,14 +123,22 @@ class OciLayout:
     def __init__(self, path: str | os.PathLike[str], *, create: bool = False) -> None:
         self.path = Path(path)
         """The layout's directory."""
-        if not (self.path / "oci-layout").is_file():
+        try:
+            marker = _read(
+                self.path / "oci-layout",
+                "the layout's oci-layout file",
+                limit=_MAX_LAYOUT_FILE_SIZE,
+            )
+        except FileNotFoundError:
             if not create:
                 raise InvalidDocumentError(
                     f"{self.path} is not an OCI image layout (no oci-layout file)"
-                )
+                ) from None
             self.path.mkdir(parents=True, exist_ok=True)
             self._write_atomic(self.path / "oci-layout", _LAYOUT_FILE)
             self._write_index(ImageIndex())
+            return
+        _check_layout_file(marker, self.path)
 
     def __repr__(self) -> str:
         return f"OciLayout({str(self.path)!r})"
@@ -76,10 +146,13 @@ class OciLayout:
     def index(self) -> ImageIndex:
         """The layout's `index.json`."""
         try:
-            content = (self.path / "index.json").read_bytes()
+            content = _read(self.path / "index.json", "the layout's index", limit=_MAX_INDEX_SIZE)
         except FileNotFoundError:
             raise InvalidDocumentError(f"{self.path} has no index.json") from None
-        document = parse_manifest(content, media_type=OCI_INDEX).document
+        try:
+            document = parse_manifest(content, media_type=OCI_INDEX).document
+        except InvalidDocumentError as exc:
+            raise InvalidDocumentError(f"{self.path}/index.json: {exc}") from None
         if not isinstance(document, ImageIndex):
             raise InvalidDocumentError(f"{self.path}/index.json is not an image index")
         return document
@@ -118,20 +191,37 @@ class OciLayout:
         Raises:
             NotFoundError: The layout has no such blob.
             DigestMismatchError: The file does not hash to its name.
+            InvalidDocumentError: The blob has another size, or cannot be read (a directory,
+                a symbolic link loop, no permission...).
         """
+        return self._read_blob(digest, size=size)
+
+    def _read_blob(
+        self, digest: str, *, size: int | None = None, limit: int | None = None
+    ) -> bytes:
         try:
-            data = self._blob_path(digest).read_bytes()
+            data = _read(
+                self._blob_path(digest),
+                f"blob {digest}",
+                size=size if size is not None and size >= 0 else None,
+                limit=limit,
+            )
         except FileNotFoundError:
             raise _not_found(f"blob {digest}", self.path) from None
         verify_digest(data, digest, what=f"blob of {self.path}")
-        if size is not None and size >= 0 and len(data) != size:
-            raise InvalidDocumentError(f"blob {digest} has {len(data)} bytes, not {size}")
         return data
 
     def get_manifest(self, reference: str | None = None) -> Manifest:
-        """Read a manifest by tag or digest (or the only one), verified against its digest."""
+        """Read a manifest by tag or digest (or the only one), verified against its digest.
+
+        Raises:
+            NotFoundError: No such tag, or no such blob.
+            DigestMismatchError: The blob does not hash to its digest.
+            InvalidDocumentError: It is not a valid manifest, is larger than
+                4 MiB, or cannot be read.
+        """
         descriptor = self._descriptor(reference)
-        content = self.get_blob(descriptor.digest, size=descriptor.size)
+        content = self._read_blob(descriptor.digest, size=descriptor.size, limit=MAX_MANIFEST_SIZE)
         return parse_manifest(
             content, media_type=descriptor.media_type or None, digest=descriptor.digest
         )
@@ -238,6 +328,19 @@ class OciLayout:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _check_layout_file(content: bytes, path: Path) -> None:
+    """`oci-layout` must be a JSON object naming an `imageLayoutVersion`."""
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = None
+    version = data.get("imageLayoutVersion") if isinstance(data, dict) else None
+    if not isinstance(version, str):
+        raise InvalidDocumentError(
+            f"{path} is not an OCI image layout (its oci-layout file names no imageLayoutVersion)"
+        )
 
 
 def _artifact_type(manifest: Manifest) -> str | None:

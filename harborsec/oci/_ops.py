@@ -13,8 +13,13 @@ import re
 import httpx
 
 from harborsec._core._driver import STREAM, Op
-from harborsec._core._http import raise_for_status, safe_url, with_path
-from harborsec.errors import DigestMismatchError, InvalidDocumentError, MalformedResponseError
+from harborsec._core._http import json_body, raise_for_status, safe_url, with_path
+from harborsec.errors import (
+    DigestMismatchError,
+    InvalidDocumentError,
+    InvalidReferenceError,
+    MalformedResponseError,
+)
 from harborsec.oci._digest import (
     compute_digest,
     digest_or_tag,
@@ -52,7 +57,8 @@ __all__ = [
 DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 """Blobs larger than this are uploaded in chunks of this size."""
 
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# `[^<>]`, not `[^>]`: a header of many `<` without `>` must not take quadratic time.
+_LINK_NEXT = re.compile(r'<([^<>]*)>\s*;\s*rel="?next"?')
 
 
 def v2_url(base: httpx.URL, repository: str, *parts: str) -> httpx.URL:
@@ -282,15 +288,30 @@ def push_blob(
         content=body,
         headers={"Content-Type": "application/octet-stream"},
     )
-    _check_stored(response, "blob", digest)
+    _check_stored(response, "blob", data, digest)
     return descriptor
 
 
-def _check_stored(response: httpx.Response, what: str, digest: str) -> None:
-    """Raise for an error status, or when the registry says it stored other content."""
+def _check_stored(response: httpx.Response, what: str, content: bytes, digest: str) -> None:
+    """Raise for an error status, or when the registry says it stored other content.
+
+    The registry's `Docker-Content-Digest` may be in another algorithm than `digest` (a
+    manifest pushed by its sha512 digest is named by that one): the content is then hashed
+    with the algorithm the registry used, and compared.
+    """
     raise_for_status(response)
     returned = response.headers.get("Docker-Content-Digest")
-    if returned and returned != digest:
+    if not returned or returned == digest:
+        return
+    try:
+        algorithm, _ = parse_digest(returned)
+    except InvalidReferenceError:
+        raise MalformedResponseError(
+            f"the registry stored {what} {digest} under a Docker-Content-Digest that is not a "
+            "digest"
+        ) from None
+    # (a digest in an algorithm that cannot be checked raised DigestAlgorithmError above)
+    if compute_digest(content, algorithm) != returned:
         raise DigestMismatchError(
             f"the registry stored {what} {digest} as {returned}", expected=digest, actual=returned
         )
@@ -304,38 +325,106 @@ def push_manifest(
     media_type: str,
     reference: str | None = None,
 ) -> Op[str]:
-    """Upload manifest bytes, by tag or by their digest (default), and return their digest."""
+    """Upload manifest bytes, by tag or by their digest (default), and return their digest.
+
+    `reference` may be a digest in another algorithm (`sha512:...`): the bytes are checked
+    against it before anything is sent, and it is the digest returned.
+
+    Raises:
+        DigestMismatchError: `reference` is a digest the bytes do not hash to (nothing is
+            sent), or the registry says it stored other bytes.
+        DigestAlgorithmError: `reference` is a digest in an algorithm that cannot be checked.
+    """
     digest = compute_digest(content)
+    named = digest_or_tag(reference) if reference is not None else None
+    if named is not None:
+        verify_digest(content, named, what="manifest")
+        digest = named
     response = yield httpx.Request(
         "PUT",
         v2_url(base, repository, "manifests", reference or digest),
         content=content,
         headers={"Content-Type": media_type},
     )
-    _check_stored(response, "manifest", digest)
+    _check_stored(response, "manifest", content, digest)
     return digest
 
 
+MAX_TAG_PAGES = 10_000
+"""`list_tags` follows at most this many `Link: rel="next"` pages, then raises
+`MalformedResponseError` (a registry pages tags by 100 or more, so this is a million tags)."""
+
+
+def _tag_page(response: httpx.Response) -> list[str]:
+    """The tags of one `tags/list` answer: `{"tags": [...]}`, where `null` means none."""
+    what = f"GET {safe_url(response.request.url)}"
+    if not response.content.strip():
+        return []
+    body = json_body(response)
+    if not isinstance(body, dict):
+        raise MalformedResponseError(f"{what} did not answer a JSON object")
+    page = body.get("tags")
+    if page is None:  # Distribution answers `"tags": null` for a repository without tags
+        return []
+    if not isinstance(page, list) or not all(isinstance(tag, str) for tag in page):
+        raise MalformedResponseError(f'{what} answered "tags" that are not a list of strings')
+    return page
+
+
+def _next_link(response: httpx.Response) -> httpx.URL | None:
+    """The URL of the `Link: <...>; rel="next"` header, resolved against the request's URL."""
+    link = _LINK_NEXT.search(response.headers.get("Link", ""))
+    if link is None:
+        return None
+    try:
+        return response.request.url.join(link.group(1).strip())
+    except httpx.InvalidURL:
+        raise MalformedResponseError(
+            f"GET {safe_url(response.request.url)} answered a Link header that is not a URL"
+        ) from None
+
+
 def list_tags(base: httpx.URL, repository: str, *, page_size: int | None = None) -> Op[list[str]]:
-    """List every tag of a repository, following `Link` pagination (`n`/`last`)."""
+    """List every tag of a repository, following `Link` pagination (`n`/`last`).
+
+    Each tag is listed once, in the registry's order. Paging stops at a page without tags or
+    without a `Link: rel="next"` header.
+
+    Raises:
+        MalformedResponseError: An answer is not `{"tags": [strings]}` (`"tags": null` is an
+            empty list), a `Link` header is not a URL, or paging does not end: a next page
+            already fetched, a page of tags all listed already, or more than 10,000
+            pages.
+    """
     url = v2_url(base, repository, "tags", "list")
     if page_size is not None:
         url = url.copy_merge_params({"n": str(page_size)})
     tags: list[str] = []
     seen: set[str] = set()
-    while True:
+    fetched: set[str] = set()
+    for _ in range(MAX_TAG_PAGES):
+        fetched.add(str(url))
         response = yield httpx.Request("GET", url)
         raise_for_status(response)
-        body = response.json() if response.content else {}
-        page = body.get("tags") if isinstance(body, dict) else None
-        for tag in page or []:
-            if isinstance(tag, str) and tag not in seen:
+        page = _tag_page(response)
+        new = 0
+        for tag in page:
+            if tag not in seen:
                 seen.add(tag)
                 tags.append(tag)
-        link = _LINK_NEXT.search(response.headers.get("Link", ""))
-        if not link or not page:
+                new += 1
+        following = _next_link(response)
+        if following is None or not page:
             return tags
-        url = response.request.url.join(link.group(1))
+        what = f"GET {safe_url(response.request.url)}"
+        if str(following) in fetched:
+            raise MalformedResponseError(f"{what}: its Link header names a page already fetched")
+        if not new:
+            raise MalformedResponseError(f"{what}: a next page of tags already listed")
+        url = following
+    raise MalformedResponseError(
+        f"the tags of {repository} did not end after {MAX_TAG_PAGES} pages"
+    )
 
 
 def delete_manifest(base: httpx.URL, repository: str, reference: str) -> Op[None]:

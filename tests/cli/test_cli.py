@@ -75,3 +75,35 @@ def test_a_plain_http_registry_without_insecure_says_what_to_do(capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "plain HTTP" in err and "--insecure" in err
+
+
+def _broken_layouts(tmp_path):
+    """A path too long for the file system, and layouts whose files are directories or junk."""
+    import shutil
+
+    yield "a" * 300
+    for name, breakage in [
+        ("index.json", "directory"),
+        ("oci-layout", "junk"),
+        ("index.json", "deep"),
+    ]:
+        layout = tmp_path / f"{name}-{breakage}"
+        shutil.copytree(LAYOUT, layout)
+        target = layout / name
+        target.unlink()
+        if breakage == "directory":
+            target.mkdir()
+        elif breakage == "junk":
+            target.write_bytes(b"\xff junk")
+        else:
+            target.write_text('{"manifests": ' + "[" * 100_000)
+        yield str(layout)
+
+
+def test_a_broken_layout_exits_1_without_a_traceback(tmp_path, capsys):
+    for path in _broken_layouts(tmp_path):
+        code, out = run("digest", f"oci:{path}:v1")
+        err = capsys.readouterr().err
+        assert (code, out) == (1, ""), err
+        assert "Traceback" not in err
+        assert err.startswith("harborsec: ")

@@ -264,3 +264,64 @@ async def test_over_a_socket_with_the_default_transports(kind):
                 await call(registry.resolve(f"{REPO}@{BLAKE3}"))
         finally:
             await close(registry)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_manifest_pushed_by_a_sha384_or_sha512_digest_is_checked_in_that_algorithm(
+    kind, algorithm
+):
+    """The registry names the manifest by the digest it was pushed by: the check that it
+    stored these bytes hashes them with that digest's algorithm (it used to compare a sha256
+    digest with the sha384 one and fail)."""
+    emulator, _ = seeded()
+    _, _, content = image()
+    digest = compute_digest(content, algorithm)
+    transport = Hostile(emulator, honest)
+    registry = open_registry(kind, transport)
+    try:
+        pushed = await call(
+            registry.push_manifest(REPO, content, media_type=OCI_MANIFEST, tag=digest)
+        )
+        assert pushed == digest
+        assert (await call(registry.get_manifest(f"{REPO}@{digest}"))).content == content
+        # A digest the bytes do not hash to is refused before anything is sent.
+        sent = len(transport.seen)
+        with pytest.raises(DigestMismatchError):
+            await call(
+                registry.push_manifest(
+                    REPO, content, media_type=OCI_MANIFEST, tag=compute_digest(b"x", algorithm)
+                )
+            )
+        assert len(transport.seen) == sent
+    finally:
+        await close(registry)
+
+
+def stored_as_other_content(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """Manifest PUTs answered with the digest, in the same algorithm, of other bytes."""
+    if request.method != "PUT" or "/manifests/" not in request.url.path:
+        return response
+    algorithm = request.url.path.rsplit("/", 1)[1].split(":")[0]
+    headers = httpx.Headers(response.headers)
+    headers["Docker-Content-Digest"] = compute_digest(b"other", algorithm)
+    return httpx.Response(response.status_code, headers=headers, content=response.content)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_registry_storing_other_bytes_under_a_sha384_or_sha512_digest_is_caught(
+    kind, algorithm
+):
+    emulator, _ = seeded()
+    _, _, content = image()
+    registry = open_registry(kind, Hostile(emulator, stored_as_other_content))
+    try:
+        with pytest.raises(DigestMismatchError):
+            await call(
+                registry.push_manifest(
+                    REPO, content, media_type=OCI_MANIFEST, tag=compute_digest(content, algorithm)
+                )
+            )
+    finally:
+        await close(registry)

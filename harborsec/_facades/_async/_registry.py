@@ -280,14 +280,28 @@ class AsyncRegistry:
         tag: str | None = None,
         timeout: TimeoutArg = NOT_GIVEN,
     ) -> str:
-        """Upload manifest bytes (by tag when given, else by digest) and return their digest."""
+        """Upload manifest bytes (by tag when given, else by digest) and return their digest.
+
+        `tag` may also be a digest (sha256, sha384 or sha512) to push by: the bytes are checked
+        against it before anything is sent, and it is the digest returned.
+
+        Raises:
+            DigestMismatchError: `tag` is a digest the bytes do not hash to, or the registry
+                says it stored other bytes.
+        """
         op = _ops.push_manifest(self.url, repository, content, media_type=media_type, reference=tag)
         return await self._runner.run(op, timeout)
 
     async def list_tags(
         self, repository: str, *, page_size: int | None = None, timeout: TimeoutArg = NOT_GIVEN
     ) -> list[str]:
-        """List every tag of a repository (all pages)."""
+        """List every tag of a repository (all pages), each once, in the registry's order.
+
+        Raises:
+            MalformedResponseError: An answer is not `{"tags": [strings]}` (`"tags": null` is
+                an empty list), or the paging does not end: a `Link` to a page already fetched,
+                a page of tags already listed, or more than 10,000 pages.
+        """
         op = _ops.list_tags(self.url, repository, page_size=page_size)
         return await self._runner.run(op, timeout)
 

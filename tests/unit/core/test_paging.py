@@ -2,6 +2,7 @@ import httpx
 import pytest
 
 import harborsec
+from harborsec._core import _paging
 from harborsec._core._driver import run_async, run_sync
 from harborsec._core._paging import AsyncPager, Page, Pager, harbor_page, merge_params
 from harborsec._core._retry import RetryPolicy
@@ -100,3 +101,46 @@ def test_merge_params():
         "e": "x",
         "f": "1,2",
     }
+
+
+class Liar:
+    """Answers every page number with the same full page, and an `X-Total-Count` of `total`."""
+
+    def __init__(self, total: str):
+        self.total = total
+        self.requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        size = int(request.url.params["page_size"])
+        return httpx.Response(
+            200,
+            json=[{"n": n} for n in range(size)],
+            headers={"X-Total-Count": self.total.encode("latin-1")},
+        )
+
+
+async def test_a_listing_that_never_ends_stops_after_max_pages(monkeypatch):
+    monkeypatch.setattr(_paging, "MAX_PAGES", 7)
+    liar = Liar("1000000000")
+    with httpx.Client(transport=httpx.MockTransport(liar)) as client:
+        op = _paging.harbor_all_pages(URL, lambda item: item["n"])
+        with pytest.raises(harborsec.MalformedResponseError, match="did not end after 7 pages"):
+            run_sync(client, op, policy=POLICY)
+        assert liar.requests == 7
+        pager = Pager(lambda op: run_sync(client, op, policy=POLICY), op_for(10))
+        with pytest.raises(harborsec.MalformedResponseError, match="did not end after 7 pages"):
+            pager.all()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(liar)) as aclient:
+        apager = AsyncPager(lambda op: run_async(aclient, op, policy=POLICY), op_for(10))
+        with pytest.raises(harborsec.MalformedResponseError, match="did not end after 7 pages"):
+            await apager.all()
+
+
+@pytest.mark.parametrize("total", ["7" * 5000, "\xb2", "1e3", "-1", " 5"])  # "\xb2": "²"
+def test_an_x_total_count_that_is_not_a_short_number_is_ignored(total):
+    liar = Liar(total)
+    with httpx.Client(transport=httpx.MockTransport(liar)) as client:
+        page = run_sync(client, op_for(10)(1), policy=POLICY)
+    assert page.total is None
+    assert len(page.items) == 10

@@ -390,6 +390,40 @@ def test_empty_registry_is_a_value_error(env: dict[str, str]) -> None:
         docker_credentials("https://", environ=env)
 
 
+HOSTILE_CONFIGS = {
+    "a 5,000-digit number": '{"auths": {"' + HARBOR + '": {"password": "' + SECRET + '"}}, '
+    '"n": ' + "7" * 5000 + "}",
+    "deep nesting": '{"auths": {"'
+    + HARBOR
+    + '": {"password": "'
+    + SECRET
+    + '"}}, "x": '
+    + "[" * 100_000
+    + "]" * 100_000
+    + "}",
+    "deep nesting, unclosed": '{"x": ' + "{" * 100_000,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_CONFIGS))
+def test_a_config_too_deep_or_with_a_huge_number_is_a_credentials_error(
+    tmp_path: Path, env: dict[str, str], name: str
+) -> None:
+    """`json` raises `ValueError` (a number over 4,300 digits) or `RecursionError`: both are
+    reported as the config being invalid, with no exception chained (none holds the text)."""
+    text = HOSTILE_CONFIGS[name]
+    path = write_config(tmp_path, text)
+    inline = {**env, "DOCKER_AUTH_CONFIG": text}
+    for source, kwargs in [
+        ("docker config", {"config_path": path, "environ": env}),
+        ("DOCKER_AUTH_CONFIG", {"environ": inline}),
+    ]:
+        with pytest.raises(CredentialsError, match=f"{source}.* is not valid JSON") as info:
+            docker_credentials(HARBOR, **kwargs)
+        assert SECRET not in str(info.value)
+        assert info.value.__context__ is None and info.value.__cause__ is None
+
+
 # --- DOCKER_AUTH_CONFIG -------------------------------------------------------------------------
 
 
@@ -552,7 +586,9 @@ def test_failing_helper_does_not_leak_its_output(
     assert "exit status 1" in str(info.value)
 
 
-@pytest.mark.parametrize("output", ["not json " + SECRET, "[1, 2]", '"just a string"'])
+@pytest.mark.parametrize(
+    "output", ["not json " + SECRET, "[1, 2]", '"just a string"', "7" * 5000, "[" * 100_000]
+)
 def test_helper_with_unreadable_answer(
     tmp_path: Path, bindir: Path, env: dict[str, str], output: str
 ) -> None:

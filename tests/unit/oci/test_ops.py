@@ -246,3 +246,22 @@ def test_a_registry_that_stores_another_digest_is_caught():
     )
     with pytest.raises(harborsec.DigestMismatchError):
         run(log, _ops.push_manifest(BASE, "p/app", MANIFEST, media_type=OCI_MANIFEST))
+
+
+@pytest.mark.parametrize(
+    ("returned", "error"),
+    [
+        (compute_digest(MANIFEST, "sha512"), None),  # the same bytes, named in another algorithm
+        (compute_digest(b"other", "sha384"), harborsec.DigestMismatchError),
+        ("blake3:" + "a" * 64, harborsec.DigestAlgorithmError),
+        ("not a digest", harborsec.MalformedResponseError),
+    ],
+)
+def test_the_stored_digest_is_checked_in_its_own_algorithm(returned, error):
+    log = Log(lambda r: httpx.Response(201, headers={"Docker-Content-Digest": returned}))
+    op = _ops.push_manifest(BASE, "p/app", MANIFEST, media_type=OCI_MANIFEST)
+    if error is None:
+        assert run(log, op) == DIGEST
+    else:
+        with pytest.raises(error):
+            run(log, op)
