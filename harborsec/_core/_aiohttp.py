@@ -23,9 +23,18 @@ import httpx
 from httpx_aiohttp import AiohttpTransport as _HttpxAiohttpTransport
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 
-__all__ = ["AiohttpTransport", "aiohttp_transport"]
+__all__ = ["MAX_HEADER_LINE", "AiohttpTransport", "aiohttp_transport"]
 
 _HTTP_11 = {"http_version": b"HTTP/1.1"}
+
+MAX_HEADER_LINE = 100 * 1024
+"""The longest response status or header line aiohttp reads (its default is 8190 bytes).
+
+httpx's own transport reads a response head of about 100 KiB (httpcore's h11 limit on an
+unfinished head), so a registry answering with one long header (a large `Link`, a long
+`WWW-Authenticate`) works the same with `Registry` and `AsyncRegistry`; beyond that both raise
+`TransportError`. aiohttp also limits a head to 128 header lines, which no registry comes near.
+"""
 
 
 def _sent_or_not(exc: aiohttp.ClientError) -> type[httpx.TransportError] | None:
@@ -36,8 +45,13 @@ def _sent_or_not(exc: aiohttp.ClientError) -> type[httpx.TransportError] | None:
     again), and its subclass `ClientConnectorError` (refused, unreachable, no such host) into
     the same, whose message would say "timed out". Only a connection that could not be made is
     a connect error; a disconnection or a reset once connected may come after the request was
-    written. None: httpx-aiohttp's own mapping is right (proxies, read timeouts, payloads).
+    written. A response aiohttp could not parse (`ClientResponseError`: a header line over
+    `MAX_HEADER_LINE`, a bad status line), which httpx-aiohttp lets through unmapped, is
+    `httpx.RemoteProtocolError`, what h11 raises for the same. None: httpx-aiohttp's own mapping
+    is right (proxies, read timeouts, payloads).
     """
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
         return None  # httpx.ProxyError
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -178,7 +192,12 @@ def aiohttp_transport(verify: ssl.SSLContext | bool, max_connections: int) -> Ai
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(ssl=context, limit=max_connections)
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            max_line_size=MAX_HEADER_LINE,
+            max_field_size=MAX_HEADER_LINE,
+        )
 
     # The same context object, so that the transport does not build (and load CAs into) another.
     return AiohttpTransport(verify=context, client=session)

@@ -12,6 +12,7 @@ import json
 import re
 import urllib.request
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -42,6 +43,8 @@ __all__ = [
     "NoCookies",
     "NotGiven",
     "NOT_GIVEN",
+    "aiter_bytes",
+    "iter_bytes",
     "json_body",
     "new_request_id",
     "parse_error_details",
@@ -227,6 +230,33 @@ def transport_error(error: httpx.HTTPError, request: httpx.Request) -> Transport
     cls = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
     reason = str(error) or type(error).__name__
     return cls(f"{method} {url} failed: {reason}{_hint(error, request)}", method=method, url=url)
+
+
+def iter_bytes(response: httpx.Response, chunk_size: int | None = None) -> Iterator[bytes]:
+    """`response.iter_bytes(chunk_size)`, its transport errors raised as harborsec's.
+
+    A body streamed to the caller is read outside the driver, which maps the errors of the
+    requests it sends; a truncated body, a reset or a stall while it is read would otherwise
+    reach the caller as httpx's `RemoteProtocolError`, `ReadError` or `ReadTimeout`.
+
+    Raises:
+        TransportError: The body could not be read whole (`RequestTimeoutError` for a timeout).
+    """
+    try:
+        yield from response.iter_bytes(chunk_size)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, response.request) from None
+
+
+async def aiter_bytes(
+    response: httpx.Response, chunk_size: int | None = None
+) -> AsyncIterator[bytes]:
+    """The async form of `iter_bytes`."""
+    try:
+        async for chunk in response.aiter_bytes(chunk_size):
+            yield chunk
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, response.request) from None
 
 
 _PLAIN_HTTP_SIGNS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST")
