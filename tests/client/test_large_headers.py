@@ -4,9 +4,9 @@ httpx's own transport (through httpcore and h11) reads a response head of about 
 refuses once more than 100 KiB of an unfinished head is buffered: 100 to 150 KiB, depending on how
 the bytes arrive); aiohttp, by default, refuses any header line over 8190 bytes with its own
 `ClientResponseError`. The default async transport allows 100 KiB per line, and anything aiohttp
-still refuses is a `TransportError` (no usable HTTP response was received), as it is for httpx. A real
-server on 127.0.0.1 sends the headers; `Registry` and `AsyncRegistry` (aiohttp's direct path for
-a GET, its streamed path for a blob, and httpx's own async transport).
+still refuses is a `TransportError` (no usable HTTP response was received), as it is for httpx.
+A real server on 127.0.0.1 sends the headers; `Registry` and `AsyncRegistry` (aiohttp's direct
+path for a GET, its streamed path for a blob, and httpx's own async transport).
 """
 
 from __future__ import annotations
