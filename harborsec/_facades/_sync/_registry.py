@@ -62,6 +62,10 @@ class Registry:
         auth: `(username, password)` (robot accounts: `("robot$name", secret)`), a
             `Credentials`, None for anonymous, or not given to use `HARBOR_USERNAME` and
             `HARBOR_PASSWORD`, then docker's `~/.docker/config.json` (and credential helpers).
+            Looked-up credentials stay where they were set for: `HARBOR_USERNAME` goes only to
+            the scheme, host and port of `HARBOR_URL` (set for `https://h`, never to
+            `http://h`), and docker's go over plain HTTP only with `insecure=True` or to a
+            loopback address.
         insecure: Do not verify TLS certificates, and use plain HTTP for a bare host. Only for
             test registries.
         ca_bundle: A PEM file of CA certificates to trust instead of the system's.
