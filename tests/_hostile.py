@@ -29,6 +29,7 @@ class Request:
     path: str
     headers: dict[str, str]
     """Header names lower-cased."""
+    body: bytes = b""
 
 
 Answer = Callable[[Request, asyncio.StreamWriter], Awaitable[None]]
@@ -69,9 +70,8 @@ def hostile_server(answer: Answer, *, tls: ssl.SSLContext | None = None) -> Iter
                     if name:
                         headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length", "0") or 0)
-                if length:
-                    await reader.readexactly(length)
-                request = Request(method, path, headers)
+                body = await reader.readexactly(length) if length else b""
+                request = Request(method, path, headers, body)
                 state.seen.append(request)
                 await answer(request, writer)
                 if writer.transport.is_closing():

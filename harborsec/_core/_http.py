@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from harborsec._core._redact import redact, request_secrets
 from harborsec._version import __version__
 from harborsec.errors import (
     APIError,
@@ -182,6 +183,10 @@ def raise_for_status(response: httpx.Response) -> None:
     Args:
         response: A read response.
 
+    The server's words (the error entries, the reason phrase, the `X-Request-Id`) are quoted
+    with the secrets the request carried redacted (see `_redact.request_secrets`): a token
+    service that echoes the `Authorization` header it received does not put it in the exception.
+
     Raises:
         APIError: The subclass for the status (412 `PROJECTPOLICYVIOLATION` gives
             `PolicyViolationError`, 5xx `ServerError`), carrying every error entry of the body,
@@ -194,10 +199,19 @@ def raise_for_status(response: httpx.Response) -> None:
     request = response.request
     method, url = request.method, safe_url(request.url)
     request_id = response.headers.get("X-Request-Id") or request.headers.get("X-Request-Id")
+    reason = response.reason_phrase
+    secrets = request_secrets(request)
+    if secrets:
+        details = [
+            ErrorDetail(code=redact(d.code, secrets), message=redact(d.message, secrets))
+            for d in details
+        ]
+        reason = redact(reason, secrets)
+        request_id = redact(request_id, secrets) if request_id else request_id
     if details:
         text = "; ".join(f"{d.code}: {d.message}" if d.code else d.message for d in details)
     else:
-        text = response.reason_phrase or "error"
+        text = reason or "error"
     message = f"{method} {url} failed with {status}: {text}"
     if request_id:
         message += f" (request id {request_id})"
