@@ -287,6 +287,11 @@ def _hint(error: httpx.HTTPError, request: httpx.Request) -> str:
             " (the server seems to speak plain HTTP: use an http:// URL, or insecure=True; "
             "on the command line, --insecure)"
         )
+    if "Hostname mismatch" in text or "IP address mismatch" in text:
+        return (
+            " (the server's certificate was not issued for this host name: use the name it was "
+            "issued for in the URL)"
+        )
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return (
             " (the server's certificate is not trusted: pass ca_bundle= with its CA; for a test "

@@ -80,8 +80,9 @@ def request_secrets(request: httpx.Request) -> list[str]:
 def redact(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret (and its base64 and URL-encoded forms) replaced by `REDACTED`.
 
-    Longer secrets are replaced first, so that a secret containing another is replaced whole.
-    Empty secrets are ignored.
+    One left-to-right pass, longer forms first at each place, so that a secret containing
+    another is replaced whole, and no whole occurrence is left outside the replacements (the
+    marker itself is never searched again). Empty secrets are ignored.
 
     Example:
         >>> redact("token abc echoed: abc", ["abc"])
@@ -95,10 +96,10 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         forms.add(urllib.parse.quote_plus(secret))
         forms.add(urllib.parse.quote(secret, safe=""))
         forms.add(base64.b64encode(secret.encode("utf-8")).decode("ascii"))
-    for form in sorted(forms, key=len, reverse=True):
-        if form in text:
-            text = text.replace(form, REDACTED)
-    return text
+    present = sorted((form for form in forms if form in text), key=len, reverse=True)
+    if not present:
+        return text
+    return re.sub("|".join(map(re.escape, present)), REDACTED, text)
 
 
 # A word a message may keep when its source may hold an unknown secret: letters only (lower

@@ -89,7 +89,7 @@ def _client(kind: str, url: str, **options: Any) -> Any:
     return AsyncRegistry(url, **options)
 
 
-async def _attempt(client: Any, method: str) -> None:
+async def _attempt(client: Any, method: str) -> TransportError:
     attempt = client.ping if method == "GET" else lambda: client.create_project("team")
     try:
         with pytest.raises(TransportError) as caught:
@@ -97,6 +97,7 @@ async def _attempt(client: Any, method: str) -> None:
     finally:
         await close(client)
     assert caught.value.method == method
+    return caught.value
 
 
 KINDS = ["sync", "async-aiohttp", "async-httpx"]
@@ -114,16 +115,19 @@ async def test_a_certificate_failure_is_not_retried(
         if failure == "wrong-name":  # trusted, but issued for 127.0.0.1, not for localhost
             url = url.replace("127.0.0.1", "localhost")
             options["ca_bundle"] = tmp_path / "cert.pem"
-        await _attempt(_client(kind, url, **options), method)
+        error = await _attempt(_client(kind, url, **options), method)
         assert server.accepted == 1
+    hint = "not issued for this host name" if failure == "wrong-name" else "not trusted"
+    assert hint in str(error)
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_plain_http_answer_to_the_handshake_is_not_retried(kind: str, method: str) -> None:
     with tls_server(None) as server:
-        await _attempt(_client(kind, server.url), method)
+        error = await _attempt(_client(kind, server.url), method)
         assert server.accepted == 1
+    assert "seems to speak plain HTTP" in str(error)
 
 
 async def test_the_tls_server_works(tmp_path: Path) -> None:

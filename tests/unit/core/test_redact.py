@@ -3,6 +3,8 @@ import logging
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harborsec._core._redact import (
     REDACTED,
@@ -83,3 +85,29 @@ def test_the_filter_redacts_the_secrets_of_live_sources_only():
     record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "got %s", ("hunter2",), None)
     SecretsFilter().filter(record)
     assert record.getMessage() == "got hunter2"  # the source is gone: nothing to redact
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+    secrets=st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=3),
+)
+def test_no_whole_secret_is_left_outside_the_markers(before, after, secrets):
+    # What lies between the markers is original text where no secret starts.
+    text = before + "".join(f"{s} {b64(s)} " for s in secrets) + after
+    result = redact(text, secrets)
+    for piece in result.split(REDACTED):
+        for secret in secrets:
+            assert secret not in piece
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_mask_untrusted_keeps_only_plain_words(text):
+    for word in mask_untrusted(text).split():
+        assert (
+            word == REDACTED
+            or not any(c.isdigit() for c in word.strip("().,:;!?'\"[]"))
+            or (word.strip("().,:;!?'\"[]").isdigit() and len(word.strip("().,:;!?'\"[]")) <= 6)
+        )
