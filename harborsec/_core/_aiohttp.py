@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport as _HttpxAiohttpTransport
-from httpx_aiohttp.transport import map_aiohttp_exceptions
+from httpx_aiohttp.transport import AIOHTTP_EXC_MAP, map_aiohttp_exceptions
 
 __all__ = ["MAX_HEADER_LINE", "AiohttpTransport", "aiohttp_transport"]
 
@@ -67,19 +67,30 @@ def _sent_or_not(exc: aiohttp.ClientError) -> type[httpx.TransportError] | None:
     return None
 
 
+def _by_table(exc: aiohttp.ClientError) -> type[httpx.TransportError]:
+    """httpx-aiohttp's own mapping of an aiohttp error (its most specific match).
+
+    `httpx.ReadError` for an error it does not know: it may come after the request was written.
+    """
+    found: type[httpx.TransportError] | None = None
+    for source, target in AIOHTTP_EXC_MAP.items():
+        if isinstance(exc, source) and (found is None or issubclass(target, found)):
+            found = target
+    return found or httpx.ReadError
+
+
 @contextlib.contextmanager
 def _mapped(request: httpx.Request) -> Iterator[None]:
     """Translate aiohttp's connection errors to httpx's, telling "never sent" from "maybe sent".
 
-    Both aiohttp's errors and httpx-aiohttp's mapping of them (by their cause) are translated.
+    Both aiohttp's errors and httpx-aiohttp's mapping of them (by their cause) are translated;
+    no `aiohttp.ClientError` gets through (the drivers map httpx's errors to harborsec's).
     """
     try:
         yield
     except aiohttp.ClientError as exc:
-        mapped = _sent_or_not(exc)
-        if mapped is None:
-            raise
-        raise mapped(str(exc), request=request) from exc
+        error = _sent_or_not(exc) or _by_table(exc)
+        raise error(str(exc), request=request) from exc
     except httpx.TransportError as exc:
         cause = exc.__cause__
         mapped = _sent_or_not(cause) if isinstance(cause, aiohttp.ClientError) else None

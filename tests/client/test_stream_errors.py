@@ -83,3 +83,26 @@ def test_iterating_a_broken_blob_raises_a_typed_error(
         assert caught.value.method == "GET"  # type: ignore[attr-defined]
         assert caught.value.url == running.url + PATH  # type: ignore[attr-defined]
         assert f"GET {running.url}{PATH} failed" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async-aiohttp", "async-httpx"])
+def test_reading_a_broken_blob_whole_raises_a_typed_error(
+    server: tuple[str, HostileServer], kind: str
+) -> None:
+    """`get_blob` reads in the driver (aiohttp's direct path for the async default): the same."""
+    how, running = server
+    client = _client(kind, running.url)
+
+    async def read_async() -> bytes:
+        async with client:
+            return await client.get_blob("team/app", DIGEST)  # type: ignore[no-any-return]
+
+    def read() -> bytes:
+        if kind == "sync":
+            with client:
+                return client.get_blob("team/app", DIGEST)  # type: ignore[no-any-return]
+        return asyncio.run(read_async())
+
+    expected = {"stall": RequestTimeoutError, "mismatch": DigestMismatchError}
+    with pytest.raises(expected.get(how, TransportError)):
+        read()
