@@ -239,10 +239,17 @@ def raise_for_status(response: httpx.Response) -> None:
 
 
 def transport_error(error: httpx.HTTPError, request: httpx.Request) -> TransportError:
-    """Turn an httpx exception into the harborsec transport exception (without credentials)."""
+    """Turn an httpx exception into the harborsec transport exception (without credentials).
+
+    The reason may quote what the server sent (aiohttp quotes the start of a header line it
+    refused): the secrets the request carried are redacted from it.
+    """
     method, url = request.method, safe_url(request.url)
     cls = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
     reason = str(error) or type(error).__name__
+    secrets = request_secrets(request)
+    if secrets:
+        reason = redact(reason, secrets)
     return cls(f"{method} {url} failed: {reason}{_hint(error, request)}", method=method, url=url)
 
 
