@@ -48,7 +48,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, HostileServer]
 
 
 def _client(kind: str, url: str) -> Any:
-    options: dict[str, Any] = {"auth": None, "timeout": 0.5, "retries": RetryPolicy(retries=0)}
+    options: dict[str, Any] = {"auth": None, "timeout": 0.25, "retries": RetryPolicy(retries=0)}
     if kind == "sync":
         return Registry(url, **options)
     if kind == "async-httpx":
