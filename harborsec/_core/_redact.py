@@ -39,12 +39,14 @@ __all__ = [
     "SecretsFilter",
     "mask_untrusted",
     "redact",
+    "redact_forms",
     "request_secrets",
+    "secret_forms",
     "watch",
 ]
 
-REDACTED = "<redacted>"
-"""What a secret is replaced with."""
+REDACTED = "[redacted]"
+"""What a secret is replaced with (as `capture_responses()` replaces secret headers)."""
 
 SECRETS_EXTENSION = "harborsec.secrets"
 """A request extension: a tuple of secrets the request carries outside its `Authorization`
@@ -86,7 +88,15 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
     Example:
         >>> redact("token abc echoed: abc", ["abc"])
-        'token <redacted> echoed: <redacted>'
+        'token [redacted] echoed: [redacted]'
+    """
+    return redact_forms(text, secret_forms(secrets))
+
+
+def secret_forms(secrets: Iterable[str]) -> list[str]:
+    """Each secret as it may be written: itself, URL-encoded, base64; longest first.
+
+    For redacting many texts with the same secrets (`redact_forms`).
     """
     forms: set[str] = set()
     for secret in secrets:
@@ -96,7 +106,12 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         forms.add(urllib.parse.quote_plus(secret))
         forms.add(urllib.parse.quote(secret, safe=""))
         forms.add(base64.b64encode(secret.encode("utf-8")).decode("ascii"))
-    present = sorted((form for form in forms if form in text), key=len, reverse=True)
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact_forms(text: str, forms: list[str]) -> str:
+    """`redact` with the forms of `secret_forms` already computed."""
+    present = [form for form in forms if form in text]
     if not present:
         return text
     return re.sub("|".join(map(re.escape, present)), REDACTED, text)
@@ -122,7 +137,7 @@ def mask_untrusted(text: str) -> str:
 
     Example:
         >>> mask_untrusted("error: token s3cr3t-Pa55 expired")
-        'error: token <redacted> expired'
+        'error: token [redacted] expired'
     """
     return " ".join(word if _PLAIN_WORD.fullmatch(word) else REDACTED for word in text.split())
 

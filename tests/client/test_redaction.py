@@ -2,8 +2,9 @@
 
 A real registry and token service on 127.0.0.1 repeat what they received (the `Authorization`
 header, or the form a refresh token was posted in) in their error body, their reason phrase and
-their `X-Request-Id`. The exception raised (its message, error entries and request id) and every
-log record at DEBUG hold none of the secrets in play: the password, its Basic form (base64 of
+their `X-Request-Id`. The exception raised (its message, error entries and request id), every
+log record at DEBUG and the responses recorded by `capture_responses()` hold none of the secrets
+in play: the password, its Basic form (base64 of
 `user:password`), an identity token, a bearer token. `Registry` and `AsyncRegistry` (aiohttp's
 direct path).
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from harborsec import AsyncRegistry, Registry, RetryPolicy
+from harborsec import AsyncRegistry, Registry, RetryPolicy, capture_responses
 from harborsec.errors import APIError
 from harborsec.oci import Credentials
 from tests._hostile import Request, hostile_server
@@ -91,16 +92,17 @@ async def test_an_echoed_secret_reaches_no_exception_and_no_log(
         cls = Registry if kind == "sync" else AsyncRegistry
         client = cls(server.url, auth=credentials, retries=RetryPolicy(retries=0))
         try:
-            with pytest.raises(APIError) as caught:
+            with capture_responses() as captured, pytest.raises(APIError) as caught:
                 await call(client.list_tags("team/app"))
         finally:
             await close(client)
     error = caught.value
     assert error.status_code == 401
-    assert "<redacted>" in str(error)  # the echo was there, and was redacted
+    assert "[redacted]" in str(error)  # the echo was there, and was redacted
     shown = " ".join([str(error), repr(error), repr(error.errors), str(error.request_id)])
     assert _secrets_in(shown) == []
     assert _secrets_in(caplog.text) == []
+    assert _secrets_in(repr(captured)) == []  # the raw responses' headers and request ids
     # the server did receive what it echoed: the test is not vacuous
     received = " ".join(f"{r.headers.get('authorization')} {r.body!r}" for r in server.seen)
     assert _secrets_in(urllib.parse.unquote_plus(received))

@@ -132,7 +132,7 @@ def test_an_error_body_echoing_the_credential_is_redacted():
         raise_for_status(response)
     shown = f"{info.value} {info.value.errors!r} {info.value.request_id}"
     assert "hunter2" not in shown and basic not in shown
-    assert info.value.errors[0].message == "bad Basic <redacted> (<redacted>)"
+    assert info.value.errors[0].message == "bad Basic [redacted] ([redacted])"
 
 
 def test_safe_url_drops_userinfo():

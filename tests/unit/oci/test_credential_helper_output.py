@@ -49,7 +49,7 @@ def test_a_secret_printed_by_a_failing_helper_is_not_quoted(
         docker_credentials("harbor.example.com", environ=env)
     message = str(caught.value)
     assert "exit status 1" in message
-    assert "error: password <redacted> was rejected" in message  # still says what went wrong
+    assert "error: password [redacted] was rejected" in message  # still says what went wrong
     encoded = base64.b64encode(secret.encode()).decode()
     for text in (message, repr(caught.value), caplog.text):
         assert secret not in text
