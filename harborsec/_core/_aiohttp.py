@@ -30,10 +30,14 @@ _HTTP_11 = {"http_version": b"HTTP/1.1"}
 MAX_HEADER_LINE = 100 * 1024
 """The longest response status or header line aiohttp reads (its default is 8190 bytes).
 
-httpx's own transport reads a response head of about 100 KiB (httpcore's h11 limit on an
-unfinished head), so a registry answering with one long header (a large `Link`, a long
-`WWW-Authenticate`) works the same with `Registry` and `AsyncRegistry`; beyond that both raise
-`TransportError`. aiohttp also limits a head to 128 header lines, which no registry comes near.
+httpx's own transport reads a response head of about 100 KiB in all (httpcore's h11 limit on an
+unfinished head: 100 to 150 KiB depending on how the bytes arrive), so a registry answering with
+one long header (a large `Link`, a long `WWW-Authenticate`) works the same with `Registry` and
+`AsyncRegistry`; beyond that both raise `TransportError`. The limits differ in shape: aiohttp
+has no limit on the whole head but allows 128 header lines (its default), so it takes heads
+httpx refuses (several long lines, up to 128 x 100 KiB) and refuses some httpx takes (more than
+128 short lines). Both shapes bound the memory a response head can take; no registry comes near
+either.
 """
 
 
