@@ -21,11 +21,24 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport as _HttpxAiohttpTransport
-from httpx_aiohttp.transport import map_aiohttp_exceptions
+from httpx_aiohttp.transport import AIOHTTP_EXC_MAP, map_aiohttp_exceptions
 
-__all__ = ["AiohttpTransport", "aiohttp_transport"]
+__all__ = ["MAX_HEADER_LINE", "AiohttpTransport", "aiohttp_transport"]
 
 _HTTP_11 = {"http_version": b"HTTP/1.1"}
+
+MAX_HEADER_LINE = 100 * 1024
+"""The longest response status or header line aiohttp reads (its default is 8190 bytes).
+
+httpx's own transport reads a response head of about 100 KiB in all (httpcore's h11 limit on an
+unfinished head: 100 to 150 KiB depending on how the bytes arrive), so a registry answering with
+one long header (a large `Link`, a long `WWW-Authenticate`) works the same with `Registry` and
+`AsyncRegistry`; beyond that both raise `TransportError`. The limits differ in shape: aiohttp
+has no limit on the whole head but allows 128 header lines (its default), so it takes heads
+httpx refuses (several long lines, up to 128 x 100 KiB) and refuses some httpx takes (more than
+128 short lines). Both shapes bound the memory a response head can take; no registry comes near
+either.
+"""
 
 
 def _sent_or_not(exc: aiohttp.ClientError) -> type[httpx.TransportError] | None:
@@ -36,8 +49,13 @@ def _sent_or_not(exc: aiohttp.ClientError) -> type[httpx.TransportError] | None:
     again), and its subclass `ClientConnectorError` (refused, unreachable, no such host) into
     the same, whose message would say "timed out". Only a connection that could not be made is
     a connect error; a disconnection or a reset once connected may come after the request was
-    written. None: httpx-aiohttp's own mapping is right (proxies, read timeouts, payloads).
+    written. A response aiohttp could not parse (`ClientResponseError`: a header line over
+    `MAX_HEADER_LINE`, a bad status line), which httpx-aiohttp lets through unmapped, is
+    `httpx.RemoteProtocolError`, what h11 raises for the same. None: httpx-aiohttp's own mapping
+    is right (proxies, read timeouts, payloads).
     """
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
         return None  # httpx.ProxyError
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -53,19 +71,30 @@ def _sent_or_not(exc: aiohttp.ClientError) -> type[httpx.TransportError] | None:
     return None
 
 
+def _by_table(exc: aiohttp.ClientError) -> type[httpx.TransportError]:
+    """httpx-aiohttp's own mapping of an aiohttp error (its most specific match).
+
+    `httpx.ReadError` for an error it does not know: it may come after the request was written.
+    """
+    found: type[httpx.TransportError] | None = None
+    for source, target in AIOHTTP_EXC_MAP.items():
+        if isinstance(exc, source) and (found is None or issubclass(target, found)):
+            found = target
+    return found or httpx.ReadError
+
+
 @contextlib.contextmanager
 def _mapped(request: httpx.Request) -> Iterator[None]:
     """Translate aiohttp's connection errors to httpx's, telling "never sent" from "maybe sent".
 
-    Both aiohttp's errors and httpx-aiohttp's mapping of them (by their cause) are translated.
+    Both aiohttp's errors and httpx-aiohttp's mapping of them (by their cause) are translated;
+    no `aiohttp.ClientError` gets through (the drivers map httpx's errors to harborsec's).
     """
     try:
         yield
     except aiohttp.ClientError as exc:
-        mapped = _sent_or_not(exc)
-        if mapped is None:
-            raise
-        raise mapped(str(exc), request=request) from exc
+        error = _sent_or_not(exc) or _by_table(exc)
+        raise error(str(exc), request=request) from exc
     except httpx.TransportError as exc:
         cause = exc.__cause__
         mapped = _sent_or_not(cause) if isinstance(cause, aiohttp.ClientError) else None
@@ -178,7 +207,12 @@ def aiohttp_transport(verify: ssl.SSLContext | bool, max_connections: int) -> Ai
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(ssl=context, limit=max_connections)
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            max_line_size=MAX_HEADER_LINE,
+            max_field_size=MAX_HEADER_LINE,
+        )
 
     # The same context object, so that the transport does not build (and load CAs into) another.
     return AiohttpTransport(verify=context, client=session)

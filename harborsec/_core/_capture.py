@@ -22,7 +22,8 @@ Outside any capture, a driver pays one `ContextVar.get()` per call.
 Nothing secret is recorded: the URL loses its user-info, request headers are not kept at all
 (so no `Authorization`), and the values of the response headers that can carry a credential
 (`Set-Cookie`, and `Authorization` or `Proxy-Authorization` should a server echo one) are
-replaced by `[redacted]`.
+replaced by `[redacted]`, as is, in any other header value, a secret the request carried
+(`_redact.request_secrets`) that the server echoed.
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ import attrs
 import httpx
 
 from harborsec._core._http import safe_url
+from harborsec._core._redact import REDACTED, redact_forms, request_secrets, secret_forms
 
 __all__ = ["REDACTED", "CapturedResponse", "capture_responses", "current_sinks", "record"]
 
-REDACTED = "[redacted]"
-"""What a secret header's value is replaced with."""
 
 _SECRET_HEADERS = frozenset({"set-cookie", "authorization", "proxy-authorization", "cookie"})
 
@@ -113,18 +113,23 @@ def record(
     sinks: tuple[Sink, ...], request: httpx.Request, response: httpx.Response, elapsed: float
 ) -> None:
     """Append a record of this exchange to every capture in `sinks`."""
+    forms = secret_forms(request_secrets(request))
     headers = httpx.Headers(
         [
-            (name, REDACTED if name.lower() in _SECRET_HEADERS else value)
+            (
+                name,
+                REDACTED if name.lower() in _SECRET_HEADERS else redact_forms(value, forms),
+            )
             for name, value in response.headers.multi_items()
         ]
     )
+    request_id = response.headers.get("X-Request-Id") or request.headers.get("X-Request-Id")
     captured = CapturedResponse(
         method=request.method,
         url=safe_url(request.url),
         status_code=response.status_code,
         headers=headers,
-        request_id=response.headers.get("X-Request-Id") or request.headers.get("X-Request-Id"),
+        request_id=redact_forms(request_id, forms) if request_id else request_id,
         elapsed=elapsed,
     )
     for sink in sinks:

@@ -12,10 +12,12 @@ import json
 import re
 import urllib.request
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 
+from harborsec._core._redact import redact, request_secrets
 from harborsec._version import __version__
 from harborsec.errors import (
     APIError,
@@ -42,6 +44,8 @@ __all__ = [
     "NoCookies",
     "NotGiven",
     "NOT_GIVEN",
+    "aiter_bytes",
+    "iter_bytes",
     "json_body",
     "new_request_id",
     "parse_error_details",
@@ -179,6 +183,10 @@ def raise_for_status(response: httpx.Response) -> None:
     Args:
         response: A read response.
 
+    The server's words (the error entries, the reason phrase, the `X-Request-Id`) are quoted
+    with the secrets the request carried redacted (see `_redact.request_secrets`): a token
+    service that echoes the `Authorization` header it received does not put it in the exception.
+
     Raises:
         APIError: The subclass for the status (412 `PROJECTPOLICYVIOLATION` gives
             `PolicyViolationError`, 5xx `ServerError`), carrying every error entry of the body,
@@ -191,10 +199,19 @@ def raise_for_status(response: httpx.Response) -> None:
     request = response.request
     method, url = request.method, safe_url(request.url)
     request_id = response.headers.get("X-Request-Id") or request.headers.get("X-Request-Id")
+    reason = response.reason_phrase
+    secrets = request_secrets(request)
+    if secrets:
+        details = [
+            ErrorDetail(code=redact(d.code, secrets), message=redact(d.message, secrets))
+            for d in details
+        ]
+        reason = redact(reason, secrets)
+        request_id = redact(request_id, secrets) if request_id else request_id
     if details:
         text = "; ".join(f"{d.code}: {d.message}" if d.code else d.message for d in details)
     else:
-        text = response.reason_phrase or "error"
+        text = reason or "error"
     message = f"{method} {url} failed with {status}: {text}"
     if request_id:
         message += f" (request id {request_id})"
@@ -222,11 +239,45 @@ def raise_for_status(response: httpx.Response) -> None:
 
 
 def transport_error(error: httpx.HTTPError, request: httpx.Request) -> TransportError:
-    """Turn an httpx exception into the harborsec transport exception (without credentials)."""
+    """Turn an httpx exception into the harborsec transport exception (without credentials).
+
+    The reason may quote what the server sent (aiohttp quotes the start of a header line it
+    refused): the secrets the request carried are redacted from it.
+    """
     method, url = request.method, safe_url(request.url)
     cls = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
     reason = str(error) or type(error).__name__
+    secrets = request_secrets(request)
+    if secrets:
+        reason = redact(reason, secrets)
     return cls(f"{method} {url} failed: {reason}{_hint(error, request)}", method=method, url=url)
+
+
+def iter_bytes(response: httpx.Response, chunk_size: int | None = None) -> Iterator[bytes]:
+    """`response.iter_bytes(chunk_size)`, its transport errors raised as harborsec's.
+
+    A body streamed to the caller is read outside the driver, which maps the errors of the
+    requests it sends; a truncated body, a reset or a stall while it is read would otherwise
+    reach the caller as httpx's `RemoteProtocolError`, `ReadError` or `ReadTimeout`.
+
+    Raises:
+        TransportError: The body could not be read whole (`RequestTimeoutError` for a timeout).
+    """
+    try:
+        yield from response.iter_bytes(chunk_size)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, response.request) from None
+
+
+async def aiter_bytes(
+    response: httpx.Response, chunk_size: int | None = None
+) -> AsyncIterator[bytes]:
+    """The async form of `iter_bytes`."""
+    try:
+        async for chunk in response.aiter_bytes(chunk_size):
+            yield chunk
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, response.request) from None
 
 
 _PLAIN_HTTP_SIGNS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST")
@@ -242,6 +293,11 @@ def _hint(error: httpx.HTTPError, request: httpx.Request) -> str:
         return (
             " (the server seems to speak plain HTTP: use an http:// URL, or insecure=True; "
             "on the command line, --insecure)"
+        )
+    if "Hostname mismatch" in text or "IP address mismatch" in text:
+        return (
+            " (the server's certificate was not issued for this host name: use the name it was "
+            "issued for in the URL)"
         )
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return (

@@ -5,19 +5,29 @@ the attempt number, the response or the exception); the drivers in `_driver.py` 
 
 Harbor's 409 means "exists" or "scan already running" and its 500s are usually deterministic, so
 only transport errors, 429, 502, 503 and 504 are retried, and only for idempotent methods; a
-connection that could not be opened is retried for every method, since nothing was sent.
+connection that could not be opened is retried for every method, since nothing was sent. A TLS
+handshake that failed for a reason that will not change on the next try (a certificate that is
+not trusted or not for this host, a plain-HTTP server answering) is never retried.
 """
 
 from __future__ import annotations
 
 import email.utils
 import random
+import ssl
 import time
 
 import attrs
 import httpx
 
-__all__ = ["IDEMPOTENT_METHODS", "RETRYABLE_STATUSES", "RetryPolicy", "decide", "parse_retry_after"]
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "RETRYABLE_STATUSES",
+    "RetryPolicy",
+    "decide",
+    "is_tls_failure",
+    "parse_retry_after",
+]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 """Methods that may be sent again after a failure that may have reached the server."""
@@ -114,6 +124,8 @@ def decide(
         return None
     method = method.upper()
     if error is not None:
+        if isinstance(error, httpx.ConnectError) and is_tls_failure(error):
+            return None  # the same certificate or protocol will fail the same way
         if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
             pass  # nothing reached the server: safe for every method
         elif method not in IDEMPOTENT_METHODS or not isinstance(error, httpx.TransportError):
@@ -127,6 +139,25 @@ def decide(
     if retry_after is not None:
         return retry_after if retry_after <= policy.max_retry_after else None
     return _backoff(policy, attempt, rng)
+
+
+def is_tls_failure(error: BaseException) -> bool:
+    """Whether `error` was caused by a TLS handshake that will fail again in the same way.
+
+    That is an `ssl.SSLCertVerificationError` (a certificate not trusted, expired, or not for
+    this host) or a bare `ssl.SSLError` (the server does not speak TLS, or no common protocol or
+    cipher) anywhere in its chain of causes, as httpx and aiohttp both keep it. Subclasses that
+    report a connection cut during the handshake (`SSLEOFError`, `SSLSyscallError`...) are not:
+    those may be transient.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) or type(current) is ssl.SSLError:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _backoff(policy: RetryPolicy, attempt: int, rng: random.Random | None) -> float:

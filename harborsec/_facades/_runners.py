@@ -124,8 +124,8 @@ class AsyncConnection:
         flow = self._auth.async_auth_flow(request)
         sent = await flow.__anext__()
         while True:
-            if fetch is not None:
-                response = await fetch(sent)
+            if fetch is not None and sent.method in ("GET", "HEAD"):
+                response = await fetch(sent)  # not a token POST (an identity token's form)
             else:
                 response = await self._transport.handle_async_request(sent)
                 response.request = sent

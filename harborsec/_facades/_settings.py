@@ -5,6 +5,7 @@ Pure: URL and credential resolution, TLS verification and retry settings; no con
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
 from collections.abc import Mapping
@@ -93,7 +94,7 @@ def client_settings(
         raise ValueError("put credentials in auth=, not in the registry URL")
     base = parsed.copy_with(path=parsed.path.rstrip("/") or "/", query=None, fragment=None)
     host = base.netloc.decode("ascii")
-    credentials = _find_credentials(auth, base, host, env_url, environ)
+    credentials = _find_credentials(auth, base, host, env_url, environ, insecure=insecure)
     verify: ssl.SSLContext | bool
     if insecure:
         verify = False
@@ -119,7 +120,25 @@ def _find_credentials(
     host: str,
     env_url: str | None,
     environ: Mapping[str, str] | None,
+    *,
+    insecure: bool,
 ) -> Credentials | None:
+    """The credentials to use for the registry at `base`.
+
+    Looked-up credentials are bound to where they were configured for, so that none goes over
+    plain HTTP unless asked:
+
+    * `HARBOR_USERNAME`/`HARBOR_PASSWORD` go only to the scheme, host and port of `HARBOR_URL`
+      (a default port counts as given): set for `https://h`, they are not sent to `http://h`. A
+      `HARBOR_URL` without a scheme means what the client makes of it: `https://`, or `http://`
+      with `insecure=True`. Without `HARBOR_URL` they go to the URL the client was given.
+    * Docker config entries name a host (`auths` keys are `host[:port]`, any scheme ignored, as
+      Docker ignores it): they go over HTTPS, and over plain HTTP only to a registry marked
+      insecure (`insecure=True`, as Docker's `insecure-registries`) or on a loopback address
+      (which Docker treats as insecure too).
+
+    Credentials passed as `auth=` are the caller's choice and are used as they are.
+    """
     if isinstance(auth, Credentials) or auth is None:
         return auth
     if isinstance(auth, tuple):
@@ -127,12 +146,33 @@ def _find_credentials(
             raise CredentialsError("auth= must be a (username, password) pair of strings")
         return Credentials(username=auth[0], password=auth[1])
     _, env_credentials = credentials_from_env(environ)  # only when they would be used
-    if env_credentials is not None and (
-        env_url is None
-        or httpx.URL(env_url if "://" in env_url else f"https://{env_url}").netloc == base.netloc
-    ):
-        return env_credentials
+    if env_credentials is not None:
+        if env_url is None:
+            return env_credentials
+        scheme = "" if "://" in env_url else ("http://" if insecure else "https://")
+        try:
+            configured = httpx.URL(scheme + env_url)
+        except httpx.InvalidURL:
+            configured = None
+        if configured is not None and _origin(configured) == _origin(base):
+            return env_credentials
+    if base.scheme == "http" and not (insecure or _is_loopback(base.host)):
+        return None
     return docker_credentials(host, environ=environ)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port (None for the scheme's default), as httpx normalises them."""
+    return (url.scheme, url.host, url.port)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def locate(host: str, reference: str) -> tuple[str, str]:

@@ -35,6 +35,7 @@ import attrs
 import httpx
 
 from harborsec._core._http import USER_AGENT, json_body, raise_for_status, safe_url
+from harborsec._core._redact import SECRETS_EXTENSION, watch
 from harborsec.errors import CredentialsError, MalformedResponseError, UnauthorizedError
 from harborsec.oci._credentials import Credentials
 
@@ -204,6 +205,18 @@ class RegistryAuth(httpx.Auth):
         self._basic_registry = False
         self.token_requests = 0
         """How many tokens were fetched (for tests and benchmarks)."""
+        watch(self)  # httpx's and httpcore's log records quote what servers send
+
+    def secrets(self) -> list[str]:
+        """The secrets in play, for redaction (`_core._redact`); never shown.
+
+        The password, `user:password` (whose base64 is the Basic credential) and the tokens.
+        """
+        found = [token.value for token in list(self._tokens.values())]
+        if self._credentials is not None:
+            user, password = self._credentials.username, self._credentials.password
+            found += [password, f"{user}:{password}"]
+        return found
 
     def __repr__(self) -> str:
         user = self._credentials.username if self._credentials else None
@@ -361,6 +374,8 @@ class RegistryAuth(httpx.Auth):
             if creds is not None:
                 request.headers["Authorization"] = _basic(creds)
         request.extensions[_TOKEN_REQUEST] = True
+        if creds is not None:  # redacted from any message about the answer
+            request.extensions[SECRETS_EXTENSION] = (creds.password,)
         response = yield request
         self.token_requests += 1
         return parse_token_response(response, now=self._clock())

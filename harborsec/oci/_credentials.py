@@ -51,6 +51,7 @@ from typing import Any
 
 import attrs
 
+from harborsec._core._redact import mask_untrusted
 from harborsec.errors import CredentialsError
 
 __all__ = [
@@ -404,8 +405,12 @@ def _parse_helper_answer(stdout: str, program: str, server_url: str) -> Credenti
 
 
 def _safe_detail(text: str) -> str:
-    """A helper's error message, fit to quote: one line, short, and never a JSON document."""
+    """A helper's error message, fit to quote.
+
+    One line, short, never a JSON document, and every word that could be a secret masked
+    (`_core._redact.mask_untrusted`): the helper may print the secret it holds.
+    """
     line = text.splitlines()[0].strip() if text else ""
     if not line or line.startswith(("{", "[")):
         return ""
-    return line[:200]
+    return mask_untrusted(line[:200])

@@ -27,7 +27,7 @@ from types import TracebackType
 
 import httpx
 
-from harborsec._core._http import DEFAULT_TIMEOUT, NOT_GIVEN
+from harborsec._core._http import DEFAULT_TIMEOUT, NOT_GIVEN, aiter_bytes
 from harborsec._core._paging import AsyncPager
 from harborsec._core._retry import RetryPolicy
 from harborsec._core._runner import TimeoutArg
@@ -61,6 +61,10 @@ class AsyncRegistry:
         auth: `(username, password)` (robot accounts: `("robot$name", secret)`), a
             `Credentials`, None for anonymous, or not given to use `HARBOR_USERNAME` and
             `HARBOR_PASSWORD`, then docker's `~/.docker/config.json` (and credential helpers).
+            Looked-up credentials stay where they were set for: `HARBOR_USERNAME` goes only to
+            the scheme, host and port of `HARBOR_URL` (set for `https://h`, never to
+            `http://h`), and docker's go over plain HTTP only with `insecure=True` or to a
+            loopback address.
         insecure: Do not verify TLS certificates, and use plain HTTP for a bare host. Only for
             test registries.
         ca_bundle: A PEM file of CA certificates to trust instead of the system's.
@@ -220,13 +224,15 @@ class AsyncRegistry:
         Raises:
             DigestMismatchError: At the end of the stream, if the bytes do not hash to `digest`
                 (or exceed `size`); consume every chunk before trusting any.
+            TransportError: While iterating, the body could not be read whole (truncated,
+                reset); `RequestTimeoutError` when a read timed out.
             DigestAlgorithmError: `digest` is in an algorithm harborsec cannot check (sha256,
                 sha384 and sha512 are checked); nothing is fetched.
         """
         response = await self._runner.run(_ops.open_blob(self.url, repository, digest))
         verifier = DigestVerifier(digest, what=f"blob of {repository}", size=size)
         try:
-            yield verifier.achunks(response.aiter_bytes(chunk_size))
+            yield verifier.achunks(aiter_bytes(response, chunk_size))
         finally:
             await response.aclose()
 

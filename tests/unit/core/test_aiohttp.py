@@ -10,11 +10,14 @@ import sys
 import threading
 from collections.abc import Iterator
 
+import aiohttp
 import httpx
+import multidict
 import pytest
+import yarl
 
 from harborsec import AsyncRegistry
-from harborsec._core._aiohttp import AiohttpTransport, aiohttp_transport
+from harborsec._core._aiohttp import AiohttpTransport, _mapped, aiohttp_transport
 
 BODY = b'{"schemaVersion": 2}'
 
@@ -145,3 +148,30 @@ def test_async_registry_uses_fetch_by_default_and_not_with_a_given_transport() -
             assert registry._runner._fetch is None
 
     asyncio.run(run())
+
+
+_INFO = aiohttp.RequestInfo(
+    yarl.URL("http://127.0.0.1/"), "GET", multidict.CIMultiDictProxy(multidict.CIMultiDict())
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (aiohttp.ClientError("an error httpx-aiohttp does not know"), httpx.ReadError),
+        (aiohttp.ClientPayloadError("cut short"), httpx.ReadError),
+        (aiohttp.SocketTimeoutError("slow"), httpx.ReadTimeout),
+        (
+            aiohttp.ClientResponseError(_INFO, (), message="line too long"),
+            httpx.RemoteProtocolError,
+        ),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+    ],
+)
+def test_no_aiohttp_error_gets_through(error: Exception, expected: type[Exception]) -> None:
+    # Whatever aiohttp raises becomes an httpx error, which the drivers map to harborsec's.
+    request = httpx.Request("GET", "http://127.0.0.1/")
+    with pytest.raises(expected) as caught, _mapped(request):
+        raise error
+    assert type(caught.value) is expected
+    assert caught.value.request is request

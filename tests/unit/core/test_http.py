@@ -1,3 +1,4 @@
+import base64
 import json
 
 import httpx
@@ -105,6 +106,33 @@ def test_transport_errors_hide_credentials():
     error = transport_error(httpx.ConnectTimeout("timed out"), request)
     assert isinstance(error, harborsec.RequestTimeoutError)
     assert "hunter2" not in str(error) and "hunter2" not in error.url
+
+
+def test_transport_errors_redact_an_echoed_credential():
+    # aiohttp quotes the start of a header line it refuses: a server may have put the secret there
+    basic = base64.b64encode(b"robot$x:hunter2").decode()
+    request = httpx.Request(
+        "GET", "https://harbor.test/v2/", headers={"Authorization": f"Basic {basic}"}
+    )
+    echoed = f"Got more than 102400 bytes when reading: b'X-Echo: Basic {basic} hunter2...'"
+    error = transport_error(httpx.RemoteProtocolError(echoed), request)
+    assert "hunter2" not in str(error) and basic not in str(error)
+    assert "Got more than 102400 bytes" in str(error)
+
+
+def test_an_error_body_echoing_the_credential_is_redacted():
+    basic = base64.b64encode(b"robot$x:hunter2").decode()
+    request = httpx.Request(
+        "GET", "https://harbor.test/v2/", headers={"Authorization": f"Basic {basic}"}
+    )
+    body = {"errors": [{"code": "DENIED", "message": f"bad Basic {basic} (hunter2)"}]}
+    headers = {"X-Request-Id": f"id-{basic}"}
+    response = httpx.Response(401, json=body, headers=headers, request=request)
+    with pytest.raises(harborsec.UnauthorizedError) as info:
+        raise_for_status(response)
+    shown = f"{info.value} {info.value.errors!r} {info.value.request_id}"
+    assert "hunter2" not in shown and basic not in shown
+    assert info.value.errors[0].message == "bad Basic [redacted] ([redacted])"
 
 
 def test_safe_url_drops_userinfo():

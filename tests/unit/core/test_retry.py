@@ -1,4 +1,5 @@
 import random
+import ssl
 
 import httpx
 import pytest
@@ -112,3 +113,36 @@ def test_policy_validates_its_values():
         RetryPolicy(retries=-1)
     with pytest.raises(ValueError):
         RetryPolicy(jitter=2)
+
+
+def _connect_error_caused_by(cause: BaseException) -> httpx.ConnectError:
+    """A `ConnectError` chained to `cause` as httpx chains it (through httpcore's own error)."""
+    error = httpx.ConnectError(str(cause))
+    middle = OSError(str(cause))
+    middle.__cause__ = cause
+    error.__cause__ = middle
+    return error
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "cause",
+    [
+        ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed certificate"),
+        ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] Hostname mismatch"),
+        ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+        ssl.SSLError(1, "[SSL: RECORD_LAYER_FAILURE] record layer failure"),
+    ],
+)
+def test_a_tls_failure_is_not_retried(method, cause):
+    # The same certificate or the same plain-HTTP server fails the same way on the next try.
+    error = _connect_error_caused_by(cause)
+    assert decide(NO_JITTER, method=method, attempt=0, error=error) is None
+
+
+@pytest.mark.parametrize(
+    "cause", [ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), ConnectionResetError()]
+)
+def test_a_connection_cut_during_the_handshake_is_retried(cause):
+    error = _connect_error_caused_by(cause)
+    assert decide(NO_JITTER, method="POST", attempt=0, error=error) == 0.5
