@@ -4,8 +4,10 @@ Which failures are retried, and how long to wait, is decided here from values on
 the attempt number, the response or the exception); the drivers in `_driver.py` only sleep.
 
 Harbor's 409 means "exists" or "scan already running" and its 500s are usually deterministic, so
-only transport errors, 429, 502, 503 and 504 are retried, and only for idempotent methods; a
-connection that could not be opened is retried for every method, since nothing was sent. A TLS
+only transport errors, 429, 502, 503 and 504 are retried, and only for idempotent methods, with
+two exceptions where nothing was done: a connection that could not be opened, and a 429 (the
+server or a proxy in front of it refused the request unprocessed, RFC 6585), are retried for
+every method. A TLS
 handshake that failed for a reason that will not change on the next try (a certificate that is
 not trusted or not for this host, a plain-HTTP server answering) is never retried.
 """
@@ -133,7 +135,7 @@ def decide(
         return _backoff(policy, attempt, rng)
     if response is None or response.status_code not in RETRYABLE_STATUSES:
         return None
-    if method not in IDEMPOTENT_METHODS:
+    if method not in IDEMPOTENT_METHODS and response.status_code != 429:
         return None
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if retry_after is not None:

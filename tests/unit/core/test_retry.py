@@ -51,6 +51,14 @@ def test_non_idempotent_methods_are_not_retried_after_an_answer(method):
     assert decide(NO_JITTER, method=method, attempt=0, error=read_timeout) is None
 
 
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_429_is_retried_for_every_method(method):
+    # 429: refused before any processing (RFC 6585), so sending a POST again is safe.
+    assert decide(NO_JITTER, method=method, attempt=0, response=response(429)) == 0.5
+    with_wait = response(429, **{"Retry-After": "2"})
+    assert decide(NO_JITTER, method=method, attempt=0, response=with_wait) == 2.0
+
+
 @pytest.mark.parametrize("method", ["POST", "PATCH", "GET"])
 def test_connection_failures_are_retried_for_every_method(method):
     # Nothing reached the server, so even a POST is safe to send again.
