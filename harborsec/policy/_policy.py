@@ -136,8 +136,10 @@ def _kind(value: object) -> str:
 
 
 def _show(value: object) -> str:
-    """`repr(value)` for a message: short, and never failing (Python will not write an integer
-    of more than 4300 digits in decimal)."""
+    """`repr(value)` for a message: short, and never failing.
+
+    Python refuses to write an integer of more than 4300 digits in decimal.
+    """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         return f"a {value.bit_length()}-bit integer"
     text = repr(value)
