@@ -36,7 +36,7 @@ __all__ = [
     "to_allowlist",
 ]
 
-_CVE_ID = re.compile(r"CVE-\d{4}-\d{4,}")
+_CVE_ID = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}")  # ASCII digits only, not \d
 _OTHER_ID = re.compile(r"[A-Za-z][A-Za-z0-9.]*-[A-Za-z0-9][A-Za-z0-9._:-]*")
 
 
