@@ -207,25 +207,28 @@ class _Matcher:
 
     Doublestar backtracks: each `*` tries every rest of the name, each `**` every rest of the
     path, so `*a*a*a*a*a*a*a*a*a*a*a*ab` takes exponential time on `aaaa...`. The answer for a
-    (pattern rest, name rest) pair never changes, so each is computed once: matching takes
-    polynomial time, with the same answers and the same `_BadPattern` failures.
+    (pattern position, name position) pair never changes, so each is computed once, and so is
+    the first match a `*` finds from each name position: matching takes time polynomial in the
+    lengths (about patterns x name), with the same answers and the same `_BadPattern` failures.
+    Positions are offsets into the same bytes, never copies, so the memory stays as small.
     """
 
     def __init__(self) -> None:
-        self._components: dict[tuple[bytes, bytes], _Rests | _BadPattern | None] = {}
+        self._components: dict[tuple[bytes, int, bytes, int], _Rests | _BadPattern | None] = {}
+        self._firsts: dict[tuple[bytes, int, bytes], dict[int, _Rests | None]] = {}
         self._paths: dict[tuple[bytes, int], bool | _BadPattern] = {}
 
-    def component(self, pattern: bytes, name: bytes) -> _Rests | None:
-        """Match one name component against the start of `pattern`.
+    def component(self, pattern: bytes, at: int, name: bytes, start: int) -> _Rests | None:
+        """Match one name component, from byte `start`, against `pattern` from byte `at`.
 
         Returns None for no match, else the patterns left for the next components (empty when
         the pattern is used up; several when alternatives containing `/` matched).
         """
-        key = (pattern, name)
+        key = (pattern, at, name, start)
         known = self._components.get(key, self)
         if known is self:
             try:
-                known = self._component(pattern, name)
+                known = self._component(pattern, at, name, start)
             except _BadPattern as exc:
                 known = exc
             self._components[key] = known
@@ -233,8 +236,31 @@ class _Matcher:
             raise known
         return known  # type: ignore[return-value]
 
-    def _component(self, pattern: bytes, name: bytes) -> _Rests | None:
-        pattern_index = name_index = 0
+    def _first(self, pattern: bytes, at: int, name: bytes, start: int) -> _Rests | None:
+        """What a `*` before `pattern[at:]` finds: the first match from `start` on, or None.
+
+        Doublestar tries `name[start:]`, then one rune less, and so on (never the empty rest)
+        and stops at the first match or failure; every start it passed gives the same answer.
+        """
+        table = self._firsts.setdefault((pattern, at, name), {})
+        passed: list[int] = []
+        found: _Rests | None = None
+        index = start
+        while index < len(name):
+            if index in table:
+                found = table[index]
+                break
+            passed.append(index)
+            found = self.component(pattern, at, name, index)
+            if found is not None:
+                break
+            index += _decode_rune(name, index)[1]
+        for index in passed:
+            table[index] = found
+        return found
+
+    def _component(self, pattern: bytes, at: int, name: bytes, start: int) -> _Rests | None:
+        pattern_index, name_index = at, start
         while pattern_index < len(pattern) and name_index < len(name):
             pattern_rune, pattern_width = _decode_rune(pattern, pattern_index)
             name_rune, name_width = _decode_rune(name, name_index)
@@ -257,12 +283,7 @@ class _Matcher:
                 if next_rune == _SLASH:
                     return (pattern[pattern_index + next_width :],)
                 # doublestar never tries the empty rest of the name here
-                while name_index < len(name):
-                    found = self.component(pattern[pattern_index:], name[name_index:])
-                    if found is not None:
-                        return found
-                    name_index += _decode_rune(name, name_index)[1]
-                return None
+                return self._first(pattern, pattern_index, name, name_index)
             elif pattern_rune == _OPEN_CLASS:
                 pattern_index += pattern_width
                 end = _index_unescaped(pattern[pattern_index:], _CLOSE_CLASS)
@@ -281,7 +302,7 @@ class _Matcher:
                 rest = pattern[pattern_index + end :]
                 results: dict[bytes, None] | None = None
                 for option in options:
-                    found = self.component(option + rest, name[name_index:])
+                    found = self.component(option + rest, 0, name, name_index)
                     if found is not None:
                         # doublestar lists every rest, repeats included; trying a repeat again
                         # gives the same answer, so each is kept once (no exponential list)
@@ -331,7 +352,7 @@ class _Matcher:
                 except _BadPattern:  # doublestar ignores errors while trying the rest after **
                     pass
             return False
-        rests = self.component(pattern, names[0])
+        rests = self.component(pattern, 0, names[0], 0)
         if rests is None:
             return False
         if not rests and len(names) == 1:

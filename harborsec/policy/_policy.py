@@ -694,12 +694,12 @@ def _parser_problem(exc: BaseException) -> str:
         return "nested too deeply"
     message = str(exc)
     if "integer string conversion" in message:
-        return f"a number with more than {_MAX_DIGITS} digits"
+        # Python's limit on int(str) (3.11+, 3.10.7+): 4300 digits unless the program changed it
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        return f"a number with more than {limit} digits"
     return message or type(exc).__name__
 
 
-_MAX_DIGITS = 4300
-"""The most digits an integer in a policy file may have (Python's default conversion limit)."""
 _PARSER_ERRORS = (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError)
 """What the parsers raise besides their syntax errors, on text that is not a policy: an invalid
 date (`2027-02-30`), an integer past Python's digit limit, nesting deeper than the stack."""
