@@ -7,6 +7,7 @@ the part of the grammar where the two agree, and with the algebraic laws of glob
 
 import contextlib
 import re
+import sys
 import time
 
 import pytest
@@ -424,6 +425,16 @@ def test_nesting_and_size_at_the_bound_are_matched():
     assert doublestar_match(path, "a/" * (MAX_OPERATORS // 2 - 1) + "x")
 
 
+@pytest.fixture
+def default_recursion_limit():
+    """Python's default recursion limit (earlier tests in the run may have raised it)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield
+    sys.setrecursionlimit(before)
+
+
+@pytest.mark.usefixtures("default_recursion_limit")
 def test_patterns_past_the_stack_raise_a_typed_error_when_not_validated():
     with pytest.raises(InvalidPolicyError, match="too complex"):
         doublestar_match("*/" * 1200 + "x", "a/" * 1200 + "x")

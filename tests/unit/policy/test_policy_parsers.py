@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 
 import pytest
@@ -18,6 +19,18 @@ from harborsec import InvalidPolicyError
 from harborsec.policy import Policy
 
 DEEP = 5000
+
+
+@pytest.fixture(autouse=True)
+def _default_recursion_limit():
+    """Python's default recursion limit: the nesting cases need it (earlier tests in a run may
+    have raised it, and then 5,000 levels parse, and fail later with another message)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield
+    sys.setrecursionlimit(before)
+
+
 BIG = "1" * 5000
 
 
