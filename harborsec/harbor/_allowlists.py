@@ -17,8 +17,12 @@ import httpx
 
 from harborsec._core._driver import Op
 from harborsec._core._http import NOT_GIVEN, NotGiven, json_body, raise_for_status
+<<<<<<< HEAD
 from harborsec._core._steps import sleep
 from harborsec.errors import ConcurrentUpdateError, InvalidPolicyError
+=======
+from harborsec.errors import InvalidPolicyError, MalformedResponseError
+>>>>>>> wip-h4-harbor-parsers
 from harborsec.harbor._api import api_url, structure
 
 __all__ = [
@@ -47,7 +51,7 @@ WRITE_ATTEMPTS = 4
 """How many times an allowlist edit is written before `ConcurrentUpdateError` (see
 `rewrite_allowlist`)."""
 
-_CVE_ID = re.compile(r"CVE-\d{4}-\d{4,}")
+_CVE_ID = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}")  # ASCII digits only, not \d
 _OTHER_ID = re.compile(r"[A-Za-z][A-Za-z0-9.]*-[A-Za-z0-9][A-Za-z0-9._:-]*")
 
 
@@ -84,6 +88,13 @@ def normalize_cve_ids(ids: Iterable[str]) -> tuple[str, ...]:
     if isinstance(ids, str | bytes):
         raise InvalidPolicyError("expected a list of CVE ids, not a single string")
     return tuple(dict.fromkeys(_check_cve_id(item) for item in ids))
+
+
+def _short(value: object) -> str:
+    if isinstance(value, int) and abs(value) >= 10**100:
+        return f"(a {value.bit_length()}-bit integer)"
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:60]}..."
 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
@@ -163,11 +174,15 @@ def to_allowlist(wire: _WireAllowlist | None) -> CveAllowlist:
     if wire is None:
         return CveAllowlist()
     items = [item.cve_id for item in wire.items or () if item.cve_id]
-    expires = (
-        datetime.fromtimestamp(wire.expires_at, tz=timezone.utc)
-        if wire.expires_at is not None
-        else None
-    )
+    expires = None
+    if wire.expires_at is not None:
+        try:
+            expires = datetime.fromtimestamp(wire.expires_at, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # past year 9999, or the platform's range
+            raise MalformedResponseError(
+                f"unexpected CVE allowlist from Harbor: expires_at {_short(wire.expires_at)} is "
+                "not a time"
+            ) from None
     return CveAllowlist(items=tuple(items), expires_at=expires)
 
 

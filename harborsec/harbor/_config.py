@@ -37,6 +37,16 @@ def _harbor_true(value: str) -> bool:
     return value.lower() in ("true", "1")
 
 
+def _text(value: object) -> str:
+    """A metadata value as text (Harbor's are strings; a number past 4300 digits reads as "")."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except ValueError:
+        return ""
+
+
 def _bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -113,14 +123,14 @@ class ProjectConfig:
 
         def flag(key: str, default: bool = False) -> bool:
             value = metadata.get(key)
-            return default if value is None else _harbor_true(str(value))
+            return default if value is None else _harbor_true(_text(value))
 
         return cls(
             public=flag("public"),
             auto_scan=flag("auto_scan"),
             auto_sbom_generation=flag("auto_sbom_generation"),
             prevent_vulnerable=flag("prevent_vul"),
-            severity=Severity.from_harbor(str(metadata.get("severity", ""))),
+            severity=Severity.from_harbor(_text(metadata.get("severity", ""))),
             cosign_required=flag("enable_content_trust_cosign"),
             notation_required=flag("enable_content_trust"),
             reuse_system_allowlist=flag("reuse_sys_cve_allowlist", default=True),

@@ -89,15 +89,16 @@ def _runes(data: bytes) -> list[int]:
 
 
 def _index_unescaped(data: bytes, byte: int) -> int:
-    """The first index of `byte` not right after a backslash (doublestar's own notion), or -1."""
-    end = data.find(byte)
-    if end == -1:
-        return -1
-    if end > 0 and data[end - 1] == _BACKSLASH:
+    """The first index of `byte` not right after a backslash (doublestar's own notion), or -1.
+
+    Doublestar looks only at the byte before, so an escaped backslash still escapes.
+    """
+    start = 0
+    while True:
+        end = data.find(byte, start)
+        if end <= 0 or data[end - 1] != _BACKSLASH:
+            return end
         start = end + 1
-        rest = _index_unescaped(data[start:], byte)
-        return rest + start if rest != -1 else -1
-    return end
 
 
 def _split_name(data: bytes) -> list[bytes]:
@@ -198,103 +199,169 @@ def _class_matches(runes: list[int], rune: int) -> bool:
     return matched != (runes[0] == _CARET)
 
 
-def _match_component(pattern: bytes, name: bytes) -> list[bytes] | None:
-    """Match one name component against the start of `pattern`.
+_Rests = tuple[bytes, ...]
 
-    Returns None for no match, else the patterns left for the next components (empty when the
-    pattern is used up; several when alternatives containing `/` matched).
+
+class _Matcher:
+    """Doublestar v1.3.4's recursive matcher, with every sub-result remembered.
+
+    Doublestar backtracks: each `*` tries every rest of the name, each `**` every rest of the
+    path, so `*a*a*a*a*a*a*a*a*a*a*a*ab` takes exponential time on `aaaa...`. The answer for a
+    (pattern position, name position) pair never changes, so each is computed once, and so is
+    the first match a `*` finds from each name position: matching takes time polynomial in the
+    lengths (about patterns x name), with the same answers and the same `_BadPattern` failures.
+    Positions are offsets into the same bytes, never copies, so the memory stays as small.
     """
-    pattern_index = name_index = 0
-    while pattern_index < len(pattern) and name_index < len(name):
-        pattern_rune, pattern_width = _decode_rune(pattern, pattern_index)
-        name_rune, name_width = _decode_rune(name, name_index)
-        if pattern_rune == _SLASH:  # the pattern's component ended before the name's
-            return None
-        if pattern_rune == _BACKSLASH:
-            pattern_index += pattern_width
-            pattern_rune, pattern_width = _decode_rune(pattern, pattern_index)
-            if pattern_rune == _RUNE_ERROR:
-                raise _BadPattern
-            if pattern_rune != name_rune:
-                return None
-            pattern_index += pattern_width
-            name_index += name_width
-        elif pattern_rune == _STAR:
-            pattern_index += pattern_width
-            if pattern_index >= len(pattern):
-                return []
-            next_rune, next_width = _decode_rune(pattern, pattern_index)
-            if next_rune == _SLASH:
-                return [pattern[pattern_index + next_width :]]
-            # doublestar never tries the empty rest of the name here
-            while name_index < len(name):
-                found = _match_component(pattern[pattern_index:], name[name_index:])
-                if found is not None:
-                    return found
-                name_index += _decode_rune(name, name_index)[1]
-            return None
-        elif pattern_rune == _OPEN_CLASS:
-            pattern_index += pattern_width
-            end = _index_unescaped(pattern[pattern_index:], _CLOSE_CLASS)
-            if end == -1:
-                raise _BadPattern
-            end += pattern_index
-            if not _class_matches(_runes(pattern[pattern_index:end]), name_rune):
-                return None
-            pattern_index = end + 1
-            name_index += name_width
-        elif pattern_rune == _OPEN_ALT:
-            pattern_index += pattern_width
-            options, end = _split_alternatives(pattern[pattern_index:])
-            if end == -1:
-                raise _BadPattern
-            rest = pattern[pattern_index + end :]
-            results: list[bytes] | None = None
-            for option in options:
-                found = _match_component(option + rest, name[name_index:])
-                if found is not None:
-                    results = [*(results or []), *found]
-            return results
-        elif pattern_rune in (_QUESTION, name_rune):
-            pattern_index += pattern_width
-            name_index += name_width
-        else:
-            return None
-    if name_index < len(name):
-        return None
-    if pattern_index >= len(pattern):
-        return []
-    rest = pattern[pattern_index:]
-    slash = _index_unescaped(rest, _SLASH)
-    if _is_zero_length(rest if slash == -1 else rest[:slash]):
-        return [] if slash == -1 else [rest[slash + 1 :]]
-    return None
 
+    def __init__(self) -> None:
+        self._components: dict[tuple[bytes, int, bytes, int], _Rests | _BadPattern | None] = {}
+        self._firsts: dict[tuple[bytes, int, bytes], dict[int, _Rests | None]] = {}
+        self._paths: dict[tuple[bytes, int], bool | _BadPattern] = {}
 
-def _match(pattern: bytes, names: list[bytes]) -> bool:
-    if not pattern and len(names) == 1 and not names[0]:
-        return True
-    slash = _index_unescaped(pattern, _SLASH)
-    if (pattern if slash == -1 else pattern[:slash]) == b"**":
-        if slash == -1:
-            return True
-        for start in range(len(names)):
+    def component(self, pattern: bytes, at: int, name: bytes, start: int) -> _Rests | None:
+        """Match one name component, from byte `start`, against `pattern` from byte `at`.
+
+        Returns None for no match, else the patterns left for the next components (empty when
+        the pattern is used up; several when alternatives containing `/` matched).
+        """
+        key = (pattern, at, name, start)
+        known = self._components.get(key, self)
+        if known is self:
             try:
-                if _match(pattern[slash + 1 :], names[start:]):
-                    return True
-            except _BadPattern:  # doublestar ignores errors while trying the rest after **
-                pass
-        return False
-    rests = _match_component(pattern, names[0])
-    if rests is None:
-        return False
-    if not rests and len(names) == 1:
-        return True
-    if len(names) > 1:
-        for rest in rests:
-            if _match(rest, names[1:]):
+                known = self._component(pattern, at, name, start)
+            except _BadPattern as exc:
+                known = exc
+            self._components[key] = known
+        if isinstance(known, _BadPattern):
+            raise known
+        return known  # type: ignore[return-value]
+
+    def _first(self, pattern: bytes, at: int, name: bytes, start: int) -> _Rests | None:
+        """What a `*` before `pattern[at:]` finds: the first match from `start` on, or None.
+
+        Doublestar tries `name[start:]`, then one rune less, and so on (never the empty rest)
+        and stops at the first match or failure; every start it passed gives the same answer.
+        """
+        table = self._firsts.setdefault((pattern, at, name), {})
+        passed: list[int] = []
+        found: _Rests | None = None
+        index = start
+        while index < len(name):
+            if index in table:
+                found = table[index]
+                break
+            passed.append(index)
+            found = self.component(pattern, at, name, index)
+            if found is not None:
+                break
+            index += _decode_rune(name, index)[1]
+        for index in passed:
+            table[index] = found
+        return found
+
+    def _component(self, pattern: bytes, at: int, name: bytes, start: int) -> _Rests | None:
+        pattern_index, name_index = at, start
+        while pattern_index < len(pattern) and name_index < len(name):
+            pattern_rune, pattern_width = _decode_rune(pattern, pattern_index)
+            name_rune, name_width = _decode_rune(name, name_index)
+            if pattern_rune == _SLASH:  # the pattern's component ended before the name's
+                return None
+            if pattern_rune == _BACKSLASH:
+                pattern_index += pattern_width
+                pattern_rune, pattern_width = _decode_rune(pattern, pattern_index)
+                if pattern_rune == _RUNE_ERROR:
+                    raise _BadPattern
+                if pattern_rune != name_rune:
+                    return None
+                pattern_index += pattern_width
+                name_index += name_width
+            elif pattern_rune == _STAR:
+                pattern_index += pattern_width
+                if pattern_index >= len(pattern):
+                    return ()
+                next_rune, next_width = _decode_rune(pattern, pattern_index)
+                if next_rune == _SLASH:
+                    return (pattern[pattern_index + next_width :],)
+                # doublestar never tries the empty rest of the name here
+                return self._first(pattern, pattern_index, name, name_index)
+            elif pattern_rune == _OPEN_CLASS:
+                pattern_index += pattern_width
+                end = _index_unescaped(pattern[pattern_index:], _CLOSE_CLASS)
+                if end == -1:
+                    raise _BadPattern
+                end += pattern_index
+                if not _class_matches(_runes(pattern[pattern_index:end]), name_rune):
+                    return None
+                pattern_index = end + 1
+                name_index += name_width
+            elif pattern_rune == _OPEN_ALT:
+                pattern_index += pattern_width
+                options, end = _split_alternatives(pattern[pattern_index:])
+                if end == -1:
+                    raise _BadPattern
+                rest = pattern[pattern_index + end :]
+                results: dict[bytes, None] | None = None
+                for option in options:
+                    found = self.component(option + rest, 0, name, name_index)
+                    if found is not None:
+                        # doublestar lists every rest, repeats included; trying a repeat again
+                        # gives the same answer, so each is kept once (no exponential list)
+                        results = results or {}
+                        results.update(dict.fromkeys(found))
+                return None if results is None else tuple(results)
+            elif pattern_rune in (_QUESTION, name_rune):
+                pattern_index += pattern_width
+                name_index += name_width
+            else:
+                return None
+        if name_index < len(name):
+            return None
+        if pattern_index >= len(pattern):
+            return ()
+        rest = pattern[pattern_index:]
+        slash = _index_unescaped(rest, _SLASH)
+        if _is_zero_length(rest if slash == -1 else rest[:slash]):
+            return () if slash == -1 else (rest[slash + 1 :],)
+        return None
+
+    def path(self, pattern: bytes, names: list[bytes]) -> bool:
+        """Whether the (last `len(names)`) name components match `pattern`."""
+        key = (pattern, len(names))  # `names` is always a tail of the same list
+        known = self._paths.get(key)
+        if known is None:
+            try:
+                known = self._path(pattern, names)
+            except _BadPattern as exc:
+                known = exc
+            self._paths[key] = known
+        if isinstance(known, _BadPattern):
+            raise known
+        return known
+
+    def _path(self, pattern: bytes, names: list[bytes]) -> bool:
+        if not pattern and len(names) == 1 and not names[0]:
+            return True
+        slash = _index_unescaped(pattern, _SLASH)
+        if (pattern if slash == -1 else pattern[:slash]) == b"**":
+            if slash == -1:
                 return True
-    return False
+            for start in range(len(names)):
+                try:
+                    if self.path(pattern[slash + 1 :], names[start:]):
+                        return True
+                except _BadPattern:  # doublestar ignores errors while trying the rest after **
+                    pass
+            return False
+        rests = self.component(pattern, 0, names[0], 0)
+        if rests is None:
+            return False
+        if not rests and len(names) == 1:
+            return True
+        if len(names) > 1:
+            for rest in rests:
+                if self.path(rest, names[1:]):
+                    return True
+        return False
 
 
 def _encode(text: str) -> bytes:
@@ -313,7 +380,10 @@ def doublestar_match(pattern: str, name: str) -> bool:
 
     Raises:
         InvalidPolicyError: Matching reached a malformed part of the pattern (Harbor then
-            stops evaluating the project's rules: the tag is not immutable).
+            stops evaluating the project's rules: the tag is not immutable), or the pattern
+            nests deeper than Python's stack. Never for a pattern `validate_pattern` accepts:
+            where doublestar fails on one (`{/a,b}` and a name with an empty component, such
+            as `/`, which Harbor never has), this answers False.
 
     Example:
         >>> doublestar_match("v[0-9]*.[0-9]*.[0-9]*", "v1.20.3")
@@ -324,11 +394,25 @@ def doublestar_match(pattern: str, name: str) -> bool:
     if not pattern:
         return True
     try:
-        return _match(_encode(pattern), _split_name(_encode(name)))
+        return _Matcher().path(_encode(pattern), _split_name(_encode(name)))
     except _BadPattern:
+        try:
+            validate_pattern(pattern)
+        except InvalidPolicyError:
+            raise InvalidPolicyError(
+                f"malformed pattern {_show(pattern)} (Harbor gives up evaluating the rules at it)"
+            ) from None
+        # A valid pattern whose `{...}` holds `/`, met by a name with an empty component
+        # (`{/a,b}` and the name `/`): doublestar fails there; Harbor never has such names.
+        return False
+    except RecursionError:  # deeper than validate_pattern allows
         raise InvalidPolicyError(
-            f"malformed pattern {pattern!r} (Harbor gives up evaluating the rules at it)"
+            f"pattern {_show(pattern)} is too complex to match: see validate_pattern"
         ) from None
+
+
+def _show(pattern: str) -> str:
+    return repr(pattern) if len(pattern) <= 100 else f"{pattern[:100]!r}..."
 
 
 def _check_class(runes: list[int], where: str) -> None:
@@ -450,6 +534,39 @@ def _check_tails(pattern: bytes, where: str) -> None:
             )
 
 
+MAX_NESTING = 8
+"""The deepest nesting of `{...}` that `validate_pattern` accepts (`{a,{b,c}}` nests 2 deep)."""
+MAX_OPERATORS = 128
+"""The most `*`, `{` and `/` (not escaped) that `validate_pattern` accepts in one pattern."""
+
+
+def _check_size(pattern: bytes, where: str) -> None:
+    """Refuse patterns past `MAX_NESTING` or `MAX_OPERATORS`, which bound the matcher's stack."""
+    depth = deepest = operators = 0
+    escaped = False
+    for byte in pattern:
+        if escaped:
+            escaped = False
+        elif byte == _BACKSLASH:
+            escaped = True
+        elif byte == _OPEN_ALT:
+            depth += 1
+            deepest = max(deepest, depth)
+            operators += 1
+        elif byte == _CLOSE_ALT:
+            depth = max(depth - 1, 0)
+        elif byte in (_STAR, _SLASH):
+            operators += 1
+    if deepest > MAX_NESTING:
+        raise InvalidPolicyError(
+            f"'{{...}}' nested {deepest} deep in {where}: at most {MAX_NESTING} levels"
+        )
+    if operators > MAX_OPERATORS:
+        raise InvalidPolicyError(
+            f"{operators} '*', '{{' and '/' in {where}: at most {MAX_OPERATORS}"
+        )
+
+
 def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
     """Check that a pattern is well formed for Harbor's matcher; raise if not.
 
@@ -460,7 +577,12 @@ def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
     begin a path component (doublestar fails when a name ends right before it), and two
     component endings that doublestar v1.3.4 matches less than they seem to, so that Harbor
     would silently leave tags mutable: a `*` followed by an optional `{...}` (`v*{,-rc}` does
-    not match `v1.0`), and three or more `*` (`a***` does not match `a`).
+    not match `v1.0`), and three or more `*` (`a***` does not match `a`). It also bounds the
+    matcher's work: at most `MAX_NESTING` (8) levels of nested `{...}`, and at most
+    `MAX_OPERATORS` (128) `*`, `{` and `/` in all.
+
+    Every pattern it accepts is matched against any name without raising, in time polynomial
+    in the lengths of the pattern and the name.
 
     Args:
         pattern: The pattern.
@@ -476,10 +598,11 @@ def validate_pattern(pattern: str, *, what: str = "pattern") -> None:
         ...
         harborsec.errors.InvalidPolicyError: unclosed '[' in pattern 'v[0-9'
     """
-    where = f"{what} {pattern!r}"
+    where = f"{what} {_show(pattern)}"
     if not pattern:
         raise InvalidPolicyError(f"empty {what}: write ** to match everything")
     if "\x00" in pattern:
         raise InvalidPolicyError(f"NUL character in {where}")
+    _check_size(_encode(pattern), where)
     _check(_encode(pattern), where)
     _check_tails(_encode(pattern), where)

@@ -267,15 +267,36 @@ def _first_selector(value: Any, what: str) -> Mapping[str, Any] | None:
     return first
 
 
+def _short(value: object) -> str:
+    """`repr(value)` for a message: short, and never failing on a 5,000-digit integer."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else f"{value[:60]!r}..."
+    if value is None or isinstance(value, bool) or (isinstance(value, int) and abs(value) < 2**64):
+        return repr(value)
+    return f"a JSON {type(value).__name__}"
+
+
+def _pattern_problem(selector: Mapping[str, Any], what: str) -> str | None:
+    pattern = selector.get("pattern")
+    if pattern is None or isinstance(pattern, str):
+        return None
+    return f"the {what} selector's pattern is {_short(pattern)}, not a string"
+
+
+def _pattern(selector: Mapping[str, Any]) -> str:
+    pattern = selector.get("pattern")
+    return pattern if isinstance(pattern, str) else ""
+
+
 def _selector_problem(
     selector: Mapping[str, Any], what: str, allowed: builtins.list[str]
 ) -> str | None:
     kind, decoration = selector.get("kind"), selector.get("decoration")
     if kind != SELECTOR_KIND:
-        return f"the {what} selector has kind {kind!r}; Harbor only knows {SELECTOR_KIND!r}"
+        return f"the {what} selector has kind {_short(kind)}; Harbor only knows {SELECTOR_KIND!r}"
     if decoration not in allowed:
         return (
-            f"the {what} selector has decoration {decoration!r}, which harborsec does not "
+            f"the {what} selector has decoration {_short(decoration)}, which harborsec does not "
             f"evaluate (expected one of {sorted(allowed)})"
         )
     return None
@@ -313,11 +334,14 @@ def parse_rule(data: Any) -> ImmutabilityRule:
         problem = _selector_problem(
             repository, "repository", [d.value for d in RepositoryDecoration]
         ) or _selector_problem(tag, "tag", [d.value for d in TagDecoration])
+        problem = (
+            problem or _pattern_problem(repository, "repository") or _pattern_problem(tag, "tag")
+        )
     repository = repository or {}
     tag = tag or {}
     return ImmutabilityRule(
-        repositories=str(repository.get("pattern") or ""),
-        tags=str(tag.get("pattern") or ""),
+        repositories=_pattern(repository),
+        tags=_pattern(tag),
         exclude_repositories=repository.get("decoration") == RepositoryDecoration.EXCLUDES.value,
         exclude_tags=tag.get("decoration") == TagDecoration.EXCLUDES.value,
         disabled=bool(data.get("disabled", False)),
@@ -362,7 +386,8 @@ def _find(base: httpx.URL, project: str, rule_id: int, method: str) -> Op[Immuta
 def _created_id(response: httpx.Response) -> int | None:
     location = response.headers.get("Location", "")
     last = location.rstrip("/").rpartition("/")[2]
-    return int(last) if last.isdigit() else None
+    # ASCII digits only (int() also reads other scripts' digits), and few enough to convert
+    return int(last) if last.isascii() and last.isdigit() and len(last) <= 18 else None
 
 
 def _content(rule: ImmutabilityRule) -> tuple[Any, ...]:

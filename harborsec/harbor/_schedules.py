@@ -140,8 +140,19 @@ def _cron_number(text: str, low: int, names: builtins.list[str], field: str) -> 
     if names and text.lower() in names:
         return names.index(text.lower()) + low
     if not text.isascii() or not text.isdigit():
-        raise InvalidPolicyError(f"cron {field} field: {text!r} is not a number")
-    return int(text)
+        raise InvalidPolicyError(f"cron {field} field: {_short(text)} is not a number")
+    digits = text.lstrip("0")
+    if len(digits) > _MAX_CRON_DIGITS:  # out of every field's range (and of int's conversion)
+        raise InvalidPolicyError(f"cron {field} field: {_short(text)} is too large")
+    return int(digits or "0")
+
+
+_MAX_CRON_DIGITS = 9
+"""Past this many significant digits a cron number is out of range in every field."""
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text)} characters)"
 
 
 def _check_cron_term(term: str, field: str, low: int, high: int, names: builtins.list[str]) -> None:

@@ -135,12 +135,23 @@ def _kind(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def _show(value: object) -> str:
+    """`repr(value)` for a message: short, and never failing.
+
+    Python refuses to write an integer of more than 4300 digits in decimal.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"a {value.bit_length()}-bit integer"
+    text = repr(value)
+    return text if len(text) <= 200 else f"{text[:200]}..."
+
+
 # -- value checks (shared by file loading and Python construction) ----------------------------
 
 
 def _check_bool(value: object, path: KeyPath, where: Where) -> None:
     if value is not None and not isinstance(value, bool):
-        _fail(where, path, f"expected true or false, got {_kind(value)} ({value!r})")
+        _fail(where, path, f"expected true or false, got {_kind(value)} ({_show(value)})")
 
 
 def _to_severity(value: Severity | str | None, path: KeyPath, where: Where) -> Severity | None:
@@ -148,16 +159,16 @@ def _to_severity(value: Severity | str | None, path: KeyPath, where: Where) -> S
         return value
     names = ", ".join(s.value for s in Severity)
     if not isinstance(value, str):
-        _fail(where, path, f"expected a severity ({names}), got {_kind(value)} ({value!r})")
+        _fail(where, path, f"expected a severity ({names}), got {_kind(value)} ({_show(value)})")
     try:
         return Severity.parse(value)
     except ValueError:
-        _fail(where, path, f"unknown severity {value!r}: use one of {names}")
+        _fail(where, path, f"unknown severity {_show(value)}: use one of {names}")
 
 
 def _to_items(value: object, path: KeyPath, where: Where) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        _fail(where, path, f"expected a list of CVE ids, got {_kind(value)} ({value!r})")
+        _fail(where, path, f"expected a list of CVE ids, got {_kind(value)} ({_show(value)})")
     items: list[str] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(value):
@@ -184,7 +195,9 @@ def _to_expiry(value: object, path: KeyPath, where: Where) -> datetime | None:
                 else datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
             )
         except ValueError:
-            _fail(where, path, f"expected a date-time such as 2027-06-30T00:00:00Z, got {text!r}")
+            _fail(
+                where, path, f"expected a date-time such as 2027-06-30T00:00:00Z, got {_show(text)}"
+            )
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             _fail(
@@ -192,7 +205,10 @@ def _to_expiry(value: object, path: KeyPath, where: Where) -> datetime | None:
                 path,
                 f"{value.isoformat()} has no time zone: add one, such as Z for UTC",
             )
-        return value.astimezone(timezone.utc).replace(microsecond=0)
+        try:
+            return value.astimezone(timezone.utc).replace(microsecond=0)
+        except OverflowError:  # 0001-01-01T00:00:00+05:00 is before the first UTC date
+            _fail(where, path, f"{value.isoformat()} is out of range")
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=timezone.utc)
     _fail(
@@ -242,7 +258,7 @@ def _check_scanner(value: object, path: KeyPath, where: Where) -> None:
     if value is not None and (
         not isinstance(value, str) or not value.strip() or not value.isprintable()
     ):
-        _fail(where, path, f"expected a scanner name or uuid, got {_kind(value)} ({value!r})")
+        _fail(where, path, f"expected a scanner name or uuid, got {_kind(value)} ({_show(value)})")
 
 
 # -- converters for Python construction ---------------------------------------------------------
@@ -371,8 +387,9 @@ class Policy:
             path: The file; its suffix gives the format.
 
         Raises:
-            InvalidPolicyError: The file does not parse, or has an unknown key or a bad value;
-                `location` is `path:line key.path` for YAML, `path key.path` otherwise.
+            InvalidPolicyError: The file is not UTF-8, does not parse, or has an unknown key or
+                a bad value; `location` is `path:line key.path` for YAML, `path key.path`
+                otherwise.
             OSError: The file cannot be read.
         """
         file = Path(path)
@@ -383,7 +400,16 @@ class Policy:
                 "use .yaml, .yml, .toml or .json",
                 location=str(path),
             )
-        return cls.loads(file.read_text(encoding="utf-8"), format=fmt, source=str(path))
+        data = file.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise InvalidPolicyError(
+                f"not UTF-8 text: byte {data[exc.start]:#04x} at offset {exc.start}",
+                location=f"{path}:{line}",
+            ) from None
+        return cls.loads(text, format=fmt, source=str(path))
 
     @classmethod
     def loads(cls, text: str, *, format: str, source: str = "<string>") -> Policy:
@@ -396,6 +422,10 @@ class Policy:
 
         Raises:
             InvalidPolicyError: The text does not parse, or has an unknown key or a bad value.
+                Whatever the parser trips on (a date such as `2027-02-30`, an integer of
+                thousands of digits, nesting deeper than Python's stack, a character YAML does
+                not allow) is this error too, with a line where the parser gives one.
+            ValueError: `format` is not one of `FORMATS`.
         """
         fmt = format.lower()
         if fmt == "yml":
@@ -564,7 +594,7 @@ def _mapping(
         _fail(where, (*path, duplicates[0]), "key given twice")
     for key in value:
         if not isinstance(key, str):
-            _fail(where, path, f"keys must be strings, got {key!r}")
+            _fail(where, path, f"keys must be strings, got {_show(key)}")
         if key not in allowed:
             close = [k for k in allowed if k.startswith(key)] if len(key) >= 3 else []
             close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -620,7 +650,7 @@ def _rules_from_data(value: object, where: Where) -> tuple[ImmutabilityRule, ...
                     where,
                     (*rule_path, key),
                     f"expected a doublestar pattern such as '**' or 'v*', got {_kind(pattern)}"
-                    f" ({pattern!r})",
+                    f" ({_show(pattern)})",
                 )
             fields[key] = pattern
         for key in _RULE_FLAGS:
@@ -658,12 +688,37 @@ def _json_object(pairs: list[tuple[str, Any]]) -> _Dict:
     return result
 
 
+def _parser_problem(exc: BaseException) -> str:
+    """What a parser's own exception (not its syntax error type) says about the text."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    message = str(exc)
+    if "integer string conversion" in message:
+        # Python's limit on int(str) (3.11+, 3.10.7+): 4300 digits unless the program changed it
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        return f"a number with more than {limit} digits"
+    return message or type(exc).__name__
+
+
+_PARSER_ERRORS = (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError)
+"""What the parsers raise besides their syntax errors, on text that is not a policy: an invalid
+date (`2027-02-30`), an integer past Python's digit limit, nesting deeper than the stack."""
+
+
+def _line_at(text: str, position: int) -> int:
+    return text.count("\n", 0, max(position, 0)) + 1
+
+
 def _read_json(text: str, source: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:
         raise InvalidPolicyError(
             f"not valid JSON: {exc.msg} (column {exc.colno})", location=f"{source}:{exc.lineno}"
+        ) from None
+    except _PARSER_ERRORS as exc:
+        raise InvalidPolicyError(
+            f"not valid JSON: {_parser_problem(exc)}", location=source
         ) from None
 
 
@@ -673,39 +728,92 @@ def _read_toml(text: str, source: str) -> Any:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = getattr(exc, "lineno", None)
-        found = re.search(r"\(at line (\d+), column \d+\)", message)
+        found = re.search(r"\(at line ([0-9]+), column [0-9]+\)", message)
         if line is None and found:
             line = int(found.group(1))
         message = getattr(exc, "msg", None) or message
         location = f"{source}:{line}" if line else source
         raise InvalidPolicyError(f"not valid TOML: {message}", location=location) from None
+    except _PARSER_ERRORS as exc:
+        raise InvalidPolicyError(
+            f"not valid TOML: {_parser_problem(exc)}", location=source
+        ) from None
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_MAX_YAML_NODES = 100_000
+"""The most values a YAML policy may expand to, aliases included (a policy has a few hundred;
+a "billion laughs" document of nested aliases would otherwise expand without end)."""
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     """Parse YAML into plain data, with the line of every key path (1-based)."""
+    try:
+        return _read_yaml_nodes(text, source)
+    except InvalidPolicyError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = exc.problem or exc.context or "syntax error"
+        raise InvalidPolicyError(f"not valid YAML: {problem}", location=where) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, anywhere
+        raise InvalidPolicyError(
+            f"not valid YAML: character U+{exc.character:04X} is not allowed",
+            location=f"{source}:{_line_at(text, exc.position)}",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InvalidPolicyError(f"not valid YAML: {exc}", location=source) from None
+    except _PARSER_ERRORS as exc:
+        raise InvalidPolicyError(
+            f"not valid YAML: {_parser_problem(exc)}", location=source
+        ) from None
+
+
+def _read_yaml_nodes(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
     loader = yaml.SafeLoader(text)
     try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f"{source}:{mark.line + 1}" if mark else source
-            problem = exc.problem or exc.context or "syntax error"
-            raise InvalidPolicyError(f"not valid YAML: {problem}", location=where) from None
-        except yaml.YAMLError as exc:
-            raise InvalidPolicyError(f"not valid YAML: {exc}", location=source) from None
+        node = loader.get_single_node()
         lines: dict[KeyPath, int] = {}
         if node is None:
             return None, lines
 
         open_nodes: set[int] = set()  # the collections being converted: a recursive alias
+        count = 0
+
+        def construct(node: yaml.Node, line: int) -> Any:
+            """A scalar's value; any failure of PyYAML's constructors is the file's fault."""
+            try:
+                return loader.construct_object(node, deep=True)
+            except InvalidPolicyError:
+                raise
+            except (yaml.YAMLError, *_PARSER_ERRORS) as exc:
+                if isinstance(exc, ValueError | RecursionError | yaml.YAMLError):
+                    problem = _parser_problem(exc)
+                else:  # PyYAML's constructors fail this way on some values (!!float '')
+                    tag = str(node.tag).rpartition(":")[2]
+                    problem = f"not a {tag}: {_show(node.value)}"
+                raise InvalidPolicyError(
+                    f"not a valid YAML value: {problem}", location=f"{source}:{line}"
+                ) from None
 
         def convert(node: yaml.Node, path: KeyPath) -> Any:
-            lines.setdefault(path, node.start_mark.line + 1)
+            nonlocal count
+            count += 1
+            line = node.start_mark.line + 1
+            lines.setdefault(path, line)
+            if count > _MAX_YAML_NODES:
+                raise InvalidPolicyError(
+                    f"more than {_MAX_YAML_NODES} values (aliases expanded)",
+                    location=f"{source}:{line}",
+                )
             if isinstance(node, yaml.CollectionNode):
+                if node.tag not in _COLLECTION_TAGS:
+                    raise InvalidPolicyError(
+                        f"not a valid YAML value: tag {node.tag!r} is not supported in policies",
+                        location=f"{source}:{line}",
+                    )
                 if id(node) in open_nodes:
                     raise InvalidPolicyError(
                         "a YAML alias that contains itself",
@@ -716,12 +824,7 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
                     return convert_collection(node, path)
                 finally:
                     open_nodes.discard(id(node))
-            try:
-                return loader.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
-                raise InvalidPolicyError(
-                    f"not a valid YAML value: {exc}", location=f"{source}:{lines[path]}"
-                ) from None
+            return construct(node, lines[path])
 
         def convert_collection(node: yaml.Node, path: KeyPath) -> Any:
             if isinstance(node, yaml.MappingNode):
@@ -734,10 +837,15 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
                             "YAML merge keys (<<) are not supported in policies",
                             location=f"{source}:{line}",
                         )
-                    key = loader.construct_object(key_node, deep=True)
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        raise InvalidPolicyError(
+                            "keys must be strings, got a YAML collection",
+                            location=f"{source}:{line}",
+                        )
+                    key = construct(key_node, line)
                     if not isinstance(key, str):
                         raise InvalidPolicyError(
-                            f"keys must be strings, got {key!r}", location=f"{source}:{line}"
+                            f"keys must be strings, got {_show(key)}", location=f"{source}:{line}"
                         )
                     key_path: KeyPath = (*path, key)
                     lines[key_path] = line

@@ -198,3 +198,23 @@ def test_recommended_in_each_format(fmt):
 
 def test_recommended_defaults_to_yaml():
     assert run("policy", "recommended") == (0, Policy.recommended().dumps("yaml"))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.yaml", "allowlist:\n  expires_at: 2027-02-30\n"),
+        ("p.yaml", "auto_scan: !!float ''\n"),
+        ("p.yaml", "auto_scan: \x01\n"),
+        ("p.json", '{"auto_scan": ' + "1" * 5000 + "}"),
+        ("p.toml", "auto_scan = " + "[" * 5000 + "]" * 5000),
+    ],
+)
+def test_a_policy_file_the_parser_trips_on_exits_1_with_one_line(tmp_path, capsys, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    code, out = run("policy", "plan", str(path), "--project", "p")
+    err = capsys.readouterr().err
+    assert (code, out) == (1, "")
+    assert err.startswith(f"harborsec: error: {path}")
+    assert err.count("\n") == 1 and "Traceback" not in err

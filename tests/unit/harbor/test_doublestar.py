@@ -5,14 +5,25 @@ vendors since 2.11); the property tests compare the matcher with a regular-expre
 the part of the grammar where the two agree, and with the algebraic laws of globs.
 """
 
+import contextlib
 import re
+import sys
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harborsec.errors import InvalidPolicyError
-from harborsec.harbor._doublestar import doublestar_match, validate_pattern
+from harborsec.harbor._doublestar import (
+    MAX_NESTING,
+    MAX_OPERATORS,
+    _BadPattern,
+    doublestar_match,
+    validate_pattern,
+)
+from harborsec.harbor._immutability import ImmutabilityRule, is_immutable
+from tests.unit.harbor._doublestar_reference import reference_match
 
 CASES = [
     # single-component wildcards
@@ -225,8 +236,10 @@ def test_alternatives_of_different_depths_keep_doublestars_quirk():
     # merges what is left of both and loses the match of the shorter one.
     assert doublestar_match("{0,0/0}", "0/0")
     assert not doublestar_match("{0,0/0}", "0")
-    with pytest.raises(InvalidPolicyError):  # it tests whether "{0,0" can be empty
-        doublestar_match("{0,0/0}", "")
+    # doublestar fails on the empty name (it tests whether "{0,0" can be empty); a pattern that
+    # validate_pattern accepts never raises: it does not match (Harbor has no empty names)
+    validate_pattern("{0,0/0}")
+    assert doublestar_match("{0,0/0}", "") is False
 
 
 # A small glob grammar on which doublestar v1.1.1 and a regular expression agree: no empty
@@ -352,3 +365,145 @@ def test_three_stars_at_the_end_need_a_character_in_doublestar():
     assert doublestar_match("a**", "a")
     assert not doublestar_match("a***", "a")
     assert doublestar_match("a***", "ab")
+
+
+# -- bounded work (issue 8) ------------------------------------------------------------------------
+
+
+def test_a_backtracking_pattern_matches_in_polynomial_time():
+    pattern = "*a" * 12 + "b"  # 18 s on a 26-character tag with plain backtracking
+    validate_pattern(pattern)
+    started = time.monotonic()
+    assert not doublestar_match(pattern, "a" * 26)
+    assert not doublestar_match(pattern, "a" * 120)
+    assert doublestar_match(pattern, "a" * 40 + "b")
+    assert not is_immutable([ImmutabilityRule(tags=pattern)], "app", "a" * 128)
+    assert time.monotonic() - started < 1
+
+
+def test_many_alternatives_in_a_row_match_in_polynomial_time():
+    pattern = "{a,*a}" * 12
+    validate_pattern(pattern)
+    started = time.monotonic()
+    assert not doublestar_match(pattern, "a" * 60 + "b")
+    assert doublestar_match(pattern + "/**", "a" * 30 + "/x")
+    assert time.monotonic() - started < 1
+
+
+def test_doublestar_meets_a_long_escaped_name():
+    assert not doublestar_match("**/x", "\\/" * 5000)  # was a RecursionError
+    assert doublestar_match("**/x", "\\/" * 5000 + "/x")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("{" * 5000 + "}" * 5000, "nested 5000 deep"),
+        ("{" * 9 + "a" + "}" * 9, "nested 9 deep"),
+        ("{[" * 1000, "nested 1000 deep"),
+        ("*a" * 129, "129 '\\*', '{' and '/'"),
+        ("*/" * 1200 + "x", "at most 128"),
+    ],
+)
+def test_nesting_and_size_past_the_bound_are_refused(pattern, message):
+    with pytest.raises(InvalidPolicyError, match=message) as info:
+        validate_pattern(pattern)
+    assert len(str(info.value)) < 300
+
+
+def test_nesting_and_size_at_the_bound_are_matched():
+    deep = "{" * MAX_NESTING + "a" + "}" * MAX_NESTING
+    validate_pattern(deep)
+    assert doublestar_match(deep, "a") and not doublestar_match(deep, "b")
+    wide = "*a" * (MAX_OPERATORS // 2)
+    validate_pattern(wide)
+    started = time.monotonic()
+    assert doublestar_match(wide, "a" * 200) and not doublestar_match(wide, "a" * 63 + "b")
+    assert time.monotonic() - started < 1
+    path = "*/" * (MAX_OPERATORS // 2 - 1) + "x"
+    validate_pattern(path)
+    assert doublestar_match(path, "a/" * (MAX_OPERATORS // 2 - 1) + "x")
+
+
+@pytest.fixture
+def default_recursion_limit():
+    """Python's default recursion limit (earlier tests in the run may have raised it)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield
+    sys.setrecursionlimit(before)
+
+
+@pytest.mark.usefixtures("default_recursion_limit")
+def test_patterns_past_the_stack_raise_a_typed_error_when_not_validated():
+    with pytest.raises(InvalidPolicyError, match="too complex"):
+        doublestar_match("*/" * 1200 + "x", "a/" * 1200 + "x")
+    with pytest.raises(InvalidPolicyError):
+        doublestar_match("{" * 5000 + "}" * 5000, "a")
+
+
+@pytest.mark.parametrize("name", ["", "/", "a/", "//"])
+def test_a_valid_pattern_holding_a_slash_never_raises(name):
+    validate_pattern("{/a,b}")
+    assert doublestar_match("{/a,b}", name) is False
+    assert doublestar_match("x/{/a,b}", "x/" + name) is False
+
+
+# -- fuzz: validate_pattern then match ------------------------------------------------------------
+
+FUZZ_ATOMS = st.sampled_from(
+    [
+        *("a", "b", "/", "*", "**", "?", "\\", "\\/", "\\*", "[", "]", "[ab]", "[^a]", "[a-"),
+        *("{", "}", ",", "{a,b}", "{/a,b}", "{,a}", "{a/b,c}", "{a,{b,c}}", "-", "^", "é", "."),
+    ]
+)
+FUZZ_NAME = st.text(alphabet="ab/\\*.é-", max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(FUZZ_ATOMS, max_size=10).map("".join), FUZZ_NAME)
+def test_fuzz_validated_patterns_match_without_raising_and_agree_with_the_reference(pattern, name):
+    try:
+        validate_pattern(pattern)
+    except InvalidPolicyError:
+        valid = False
+    else:
+        valid = True
+    started = time.monotonic()
+    try:
+        got: bool | None = doublestar_match(pattern, name)
+    except InvalidPolicyError:
+        assert not valid, (pattern, name)
+        got = None
+    assert time.monotonic() - started < 1
+    try:
+        expected: bool | None = reference_match(pattern, name)
+    except _BadPattern:
+        expected = None
+    if valid and expected is None:
+        assert got is False  # where doublestar fails on a valid pattern: no match
+    else:
+        assert got is expected, (pattern, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_fuzz_any_text_matches_or_raises_a_typed_error_quickly(pattern, name):
+    started = time.monotonic()
+    try:
+        validate_pattern(pattern)
+        doublestar_match(pattern, name)
+    except InvalidPolicyError:
+        pass
+    with contextlib.suppress(InvalidPolicyError):
+        doublestar_match(pattern, name)
+    assert time.monotonic() - started < 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["*a", "*", "a", "?", "{a,*}", "b"]), max_size=16).map("".join))
+def test_fuzz_star_heavy_patterns_match_quickly(pattern):
+    started = time.monotonic()
+    with contextlib.suppress(InvalidPolicyError):
+        doublestar_match(pattern, "a" * 60 + "c")
+    assert time.monotonic() - started < 1

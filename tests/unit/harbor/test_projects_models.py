@@ -244,7 +244,13 @@ def test_cve_ids_are_checked_stripped_and_deduplicated():
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "   ", "cve-2024-3094", "CVE-24-3094", "CVE-2024-12", "CVE 2024 3094", "a,b", "3094"],
+    [
+        *("", "   ", "cve-2024-3094", "CVE-24-3094", "CVE-2024-12", "CVE 2024 3094", "a,b"),
+        "3094",
+        "CVE-\u0662\u0660\u0662\u0664-\u0663\u0660\u0669\u0664",  # Arabic-Indic digits
+        "CVE-2024-\uff13\uff10\uff19\uff14",  # full-width digits
+        "CVE-\U0001d7da024-3094",  # a mathematical bold digit
+    ],
 )
 def test_malformed_ids_are_refused(bad):
     with pytest.raises(InvalidPolicyError):

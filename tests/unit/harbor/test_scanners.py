@@ -133,11 +133,21 @@ def test_valid_crons(cron, normalized):
         ("0 0 0 L * *", "not a number"),
         ("0 0 0 * * MON#2", "not a number"),
         ("0 0 0 * JANUARY *", "not a number"),
+        ("0 " + "1" * 5000 + " * * * *", "minutes field: '1111.* is too large"),
+        ("0 0 0 * 1-" + "9" * 5000 + " *", "month field: .* is too large"),
+        ("0 */" + "7" * 5000 + " * * * *", "too large"),
+        ("0 \u0661 * * * *", "not a number"),  # an Arabic-Indic one
+        ("0 \u00b2 * * * *", "not a number"),  # superscript two: isdigit() but not int()
     ],
 )
 def test_invalid_crons(cron, message):
-    with pytest.raises(InvalidPolicyError, match=message):
+    with pytest.raises(InvalidPolicyError, match=message) as info:
         validate_cron(cron)
+    assert len(str(info.value)) < 200
+
+
+def test_leading_zeros_are_read_as_robfig_cron_reads_them():
+    assert validate_cron("0 " + "0" * 5000 + "5 * * * *").startswith("0 0000")
 
 
 @given(
