@@ -17,12 +17,8 @@ import httpx
 
 from harborsec._core._driver import Op
 from harborsec._core._http import NOT_GIVEN, NotGiven, json_body, raise_for_status
-<<<<<<< HEAD
 from harborsec._core._steps import sleep
-from harborsec.errors import ConcurrentUpdateError, InvalidPolicyError
-=======
-from harborsec.errors import InvalidPolicyError, MalformedResponseError
->>>>>>> wip-h4-harbor-parsers
+from harborsec.errors import ConcurrentUpdateError, InvalidPolicyError, MalformedResponseError
 from harborsec.harbor._api import api_url, structure
 
 __all__ = [
