@@ -55,7 +55,7 @@ _HEALTH_COMPONENTS = (
 )
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off", ""})
-_PROJECT_SCOPE = re.compile(r"/project/(\d+)(?:/.*)?")
+_PROJECT_SCOPE = re.compile(r"/project/([0-9]{1,18})(?:/.*)?")  # ASCII, int64-sized
 
 
 class ApiError(Exception):

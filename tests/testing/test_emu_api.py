@@ -251,3 +251,12 @@ def test_recorded_requests(harbor: HarborEmulator, client: httpx.Client) -> None
     ]
     harbor.requests.clear()
     assert harbor.requests == []
+
+
+@pytest.mark.parametrize("scope", ["/project/" + "9" * 5000, "/project/\u0661", "/project/\uff11"])
+def test_a_project_scope_that_is_no_int64_names_no_project(
+    harbor: HarborEmulator, client: httpx.Client, scope: str
+) -> None:
+    # A 5,000-digit id answered 500 (int() past the digit limit); non-ASCII digits named
+    # project 1 under another namespace.
+    assert _permissions(client, ADMIN, scope) == set()
