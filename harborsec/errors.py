@@ -75,6 +75,7 @@ __all__ = [
     "PreconditionFailedError",
     "RateLimitError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "UnauthorizedError",
@@ -216,6 +217,26 @@ class ServerError(APIError):
 
 class MalformedResponseError(HarborsecError):
     """The server answered with a success status but a body or headers harborsec cannot use."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """A response body is larger than harborsec reads for that kind of answer.
+
+    Bodies read whole (JSON API answers, manifests, token answers) have a size limit, checked
+    against `Content-Length` before reading and while reading; past it, the connection is
+    closed. Blobs are streamed, and not limited.
+
+    Attributes:
+        limit: The limit, in bytes.
+        method: The HTTP method of the request.
+        url: The URL of the request, without user-info.
+    """
+
+    def __init__(self, message: str, *, limit: int, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.method = method
+        self.url = url
 
 
 class InvalidReferenceError(HarborsecError, ValueError):

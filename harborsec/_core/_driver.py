@@ -23,7 +23,9 @@ pure: it can be stepped by hand, as the tests do.
 own client, clock and sleep (both replaceable, for tests: `clock=`, `sleep=`), and nothing else:
 
 * `Send`: send through the client (or `run_async`'s `send=`), read the response unless it is
-  streamed, and record it in any open `capture_responses()` block (`_capture.py`).
+  streamed, within its size limit (`_limits.py`: a success body over it raises
+  `ResponseTooLargeError`, an error body is cut), and record it in any open
+  `capture_responses()` block (`_capture.py`).
 * `Sleep` and `Now`: `time.sleep`/`asyncio.sleep`, and `time.monotonic()`.
 * `RunAll`: the synchronous driver runs the sub-operations one after the other, in order (a
   thread pool would need a client per thread or a lock around httpx's pool, for what is a
@@ -51,6 +53,7 @@ import httpx
 
 from harborsec._core._capture import Sink, current_sinks, record
 from harborsec._core._http import NOT_GIVEN, NotGiven, new_request_id, transport_error
+from harborsec._core._limits import aread_body, read_body
 from harborsec._core._retry import RetryPolicy, decide
 from harborsec._core._steps import STREAM, FanOut, Now, Op, Sleep
 
@@ -234,11 +237,11 @@ def _drive_sync(
                 started = clock() if sinks else 0.0
                 try:
                     response = None
-                    response = client.send(step.request, stream=step.stream)
+                    response = client.send(step.request, stream=True)  # read below
                     if step.stream and not response.is_error:
                         streamed.append(response)
                     else:
-                        response.read()
+                        read_body(response)
                 except httpx.HTTPError as exc:
                     if response is not None:
                         response.close()
@@ -283,7 +286,8 @@ def _run_all_sync(
 
 
 AsyncSend = Callable[[httpx.Request, bool], Awaitable[httpx.Response]]
-"""Sends one request (`stream` or not) and returns the response."""
+"""Sends one request (`stream` or not) and returns the response: unread, or read within its
+size limit (`_limits.py`); the driver reads what is left unread, within that limit."""
 
 
 def run_async(
@@ -335,13 +339,13 @@ async def _drive_async(
                 try:
                     response = None
                     if send is None:
-                        response = await client.send(step.request, stream=step.stream)
+                        response = await client.send(step.request, stream=True)
                     else:
                         response = await send(step.request, step.stream)
                     if step.stream and not response.is_error:
                         streamed.append(response)
                     else:
-                        await response.aread()
+                        await aread_body(response)
                 except httpx.HTTPError as exc:
                     if response is not None:
                         await response.aclose()

@@ -16,6 +16,7 @@ import httpx
 
 from harborsec._core._driver import Op, run_async, run_sync
 from harborsec._core._http import NOT_GIVEN
+from harborsec._core._limits import aread_body
 from harborsec._core._runner import TimeoutArg
 from harborsec._facades._settings import ClientSettings
 from harborsec.errors import ClientClosedError
@@ -118,7 +119,7 @@ class AsyncConnection:
         Everything else (bodies, streams, redirects, proxies) goes through the httpx client.
         """
         if stream or not self._direct or request.method not in ("GET", "HEAD"):
-            return await self._client.send(request, stream=stream)
+            return await self._client.send(request, stream=True)  # the driver reads it
         request.extensions.setdefault("timeout", self._client.timeout.as_dict())
         fetch = self._fetch
         flow = self._auth.async_auth_flow(request)
@@ -132,17 +133,17 @@ class AsyncConnection:
             if response.is_redirect:
                 await response.aclose()
                 await flow.aclose()
-                return await self._client.send(request, stream=stream)
+                return await self._client.send(request, stream=True)
             try:
                 following = await flow.asend(response)
             except StopAsyncIteration:
-                await response.aread()
+                await aread_body(response)
                 return response
             except BaseException:
                 # the flow refused to go on (CredentialsError...): give the connection back
                 await response.aclose()
                 raise
-            await response.aread()
+            await aread_body(response)
             sent = following
 
     async def run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:

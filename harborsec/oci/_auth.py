@@ -35,6 +35,7 @@ import attrs
 import httpx
 
 from harborsec._core._http import USER_AGENT, json_body, raise_for_status, safe_url
+from harborsec._core._limits import MAX_BODY, TOKEN_MAX_BODY, aread_body, read_body
 from harborsec.errors import CredentialsError, MalformedResponseError, UnauthorizedError
 from harborsec.oci._credentials import Credentials
 
@@ -220,7 +221,7 @@ class RegistryAuth(httpx.Auth):
         while True:
             response = yield request
             if request.extensions.get(_TOKEN_REQUEST):
-                response.read()
+                read_body(response)
             try:
                 request = flow.send(response)
             except StopIteration:
@@ -235,7 +236,7 @@ class RegistryAuth(httpx.Auth):
         while True:
             response = yield request
             if request.extensions.get(_TOKEN_REQUEST):
-                await response.aread()
+                await aread_body(response)
             try:
                 request = flow.send(response)
             except StopIteration:
@@ -361,6 +362,7 @@ class RegistryAuth(httpx.Auth):
             if creds is not None:
                 request.headers["Authorization"] = _basic(creds)
         request.extensions[_TOKEN_REQUEST] = True
+        request.extensions[MAX_BODY] = TOKEN_MAX_BODY
         response = yield request
         self.token_requests += 1
         return parse_token_response(response, now=self._clock())
