@@ -21,6 +21,7 @@ calls made inside it.
 
 from harborsec._client import AsyncRegistry, Registry, resolve_digest
 from harborsec._core._capture import CapturedResponse, capture_responses
+from harborsec._core._deadline import deadline
 from harborsec._core._retry import RetryPolicy
 from harborsec._facades._async._allowlists import AsyncProjectAllowlist, AsyncSystemAllowlist
 from harborsec._facades._async._immutability import AsyncImmutabilityRules
@@ -41,6 +42,7 @@ from harborsec.errors import (
     ClientClosedError,
     ConflictError,
     CredentialsError,
+    DeadlineExceededError,
     DigestAlgorithmError,
     DigestMismatchError,
     ErrorDetail,
@@ -109,6 +111,8 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "CveAllowlist",
+    "deadline",
+    "DeadlineExceededError",
     "Descriptor",
     "DigestAlgorithmError",
     "DigestMismatchError",

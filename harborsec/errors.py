@@ -58,6 +58,7 @@ __all__ = [
     "ClientClosedError",
     "ConflictError",
     "CredentialsError",
+    "DeadlineExceededError",
     "DigestAlgorithmError",
     "DigestMismatchError",
     "ErrorDetail",
@@ -106,6 +107,22 @@ class TransportError(HarborsecError):
 
 class RequestTimeoutError(TransportError):
     """The request timed out (connect, read, write or pool timeout)."""
+
+
+class DeadlineExceededError(RequestTimeoutError):
+    """The call's deadline passed (`deadline=` of the client, or a `deadline()` block).
+
+    A deadline bounds a whole call: its requests, reading their bodies, retries and the waits
+    between them, polling, and the sub-operations it fans out. `timeout=` bounds each phase of
+    one request instead (connect, each read, each write, a free connection from the pool).
+
+    Attributes:
+        deadline: The deadline, in seconds from the start of the call or block.
+    """
+
+    def __init__(self, message: str, *, deadline: float, method: str = "", url: str = "") -> None:
+        super().__init__(message, method=method, url=url)
+        self.deadline = deadline
 
 
 @attrs.frozen

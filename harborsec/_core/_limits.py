@@ -19,8 +19,11 @@ limit. Streamed responses (`STREAM`) are the operation's to read, and are not li
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
+from harborsec._core._deadline import Deadline
 from harborsec._core._http import safe_url
 from harborsec.errors import ResponseTooLargeError
 
@@ -88,10 +91,18 @@ def _checked(response: httpx.Response) -> tuple[int | None, bool]:
     return limit, cut
 
 
-def read_body(response: httpx.Response) -> None:
+def read_body(
+    response: httpx.Response,
+    deadline: Deadline | None = None,
+    clock: Callable[[], float] | None = None,
+) -> None:
     """Read a response (sync) within its limit, as `response.read()` would.
 
+    With a `deadline` (and the `clock` it is on), the clock is checked after each chunk: a
+    server dripping a byte at a time cannot stretch a call past it.
+
     Raises:
+        DeadlineExceededError: The deadline passed while reading (the response is closed).
         ResponseTooLargeError: A success answer's body is over its limit (the response is
             closed). An error answer's body is cut at `ERROR_MAX_BODY` instead.
         httpx.HTTPError: Reading failed.
@@ -103,7 +114,7 @@ def read_body(response: httpx.Response) -> None:
     except ResponseTooLargeError:
         response.close()
         raise
-    if limit is None:
+    if limit is None and deadline is None:
         response.read()
         return
     chunks: list[bytes] = []
@@ -111,13 +122,16 @@ def read_body(response: httpx.Response) -> None:
     for chunk in response.iter_bytes():
         size += len(chunk)
         chunks.append(chunk)
-        if size > limit:
+        if deadline is not None and clock is not None and clock() >= deadline.at:
+            response.close()
+            raise deadline.error(response.request)
+        if limit is not None and size > limit:
             response.close()
             if not cut:
                 raise too_large(response.request, limit, None)
             break
     # What `read()` stores (httpx keeps the body there; `_aiohttp.py` relies on it too).
-    response._content = b"".join(chunks)[:limit]
+    response._content = b"".join(chunks)[:limit] if limit is not None else b"".join(chunks)
 
 
 async def aread_body(response: httpx.Response) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
+from harborsec._core._deadline import call_deadline
 from harborsec._core._driver import Op, run_async, run_sync
 from harborsec._core._http import NOT_GIVEN
 from harborsec._core._limits import aread_body
@@ -52,6 +53,7 @@ class Connection:
         self.settings = settings
         self.url = settings.url
         self._policy = settings.policy
+        self._deadline = settings.deadline
         self._closed = False
         self._client = httpx.Client(transport=transport, **settings.client_options(max_connections))
 
@@ -64,7 +66,8 @@ class Connection:
         if self._closed:
             op.close()
             raise _closed("Registry")
-        return run_sync(self._client, op, policy=self._policy, timeout=timeout)
+        deadline = call_deadline(self._deadline)
+        return run_sync(self._client, op, policy=self._policy, timeout=timeout, deadline=deadline)
 
     def close(self) -> None:
         """Close the connections; later calls raise `ClientClosedError`."""
@@ -93,6 +96,7 @@ class AsyncConnection:
         self.settings = settings
         self.url = settings.url
         self._policy = settings.policy
+        self._deadline = settings.deadline
         self._auth = settings.auth
         self._closed = False
         # The default aiohttp transport can also hand back a response whole: the direct path
@@ -156,7 +160,12 @@ class AsyncConnection:
             op.close()
             raise _closed("AsyncRegistry")
         return await run_async(
-            self._client, op, policy=self._policy, timeout=timeout, send=self._send
+            self._client,
+            op,
+            policy=self._policy,
+            timeout=timeout,
+            send=self._send,
+            deadline=call_deadline(self._deadline),
         )
 
     async def aclose(self) -> None:
