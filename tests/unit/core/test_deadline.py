@@ -52,7 +52,7 @@ async def test_no_retry_wait_runs_past_the_deadline(driver: Driver) -> None:
 
     policy = RetryPolicy(retries=5, backoff=0.4, jitter=0.0)
     limit = Deadline(driver.time.now + 1.0, 1.0)
-    with pytest.raises(DeadlineExceededError, match="GET https://registry.test/thing"):
+    with pytest.raises(DeadlineExceededError, match=r"GET https://registry\.test/thing"):
         await driver.run(unavailable, fetch(), policy=policy, deadline=limit)
     assert driver.time.slept == [0.4]  # 0.4 then 0.8 would end at 1.2, past the deadline
     assert len(sent) == 2
