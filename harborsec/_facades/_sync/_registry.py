@@ -171,7 +171,8 @@ class Registry:
             reference: `project/app:1.0`, `project/app@sha256:...` or `host/project/app:1.0`.
             platform: Pick this platform's manifest from a multi-platform index, such as
                 `linux/arm64/v8`.
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Returns:
             The digest, such as `sha256:b8479de3...`.
@@ -269,7 +270,8 @@ class Registry:
             chunk_size: Upload in PATCH chunks of this size when the blob is larger (default 8 MiB).
             mount_from: A repository on this registry that has the blob: mount it from there
                 instead of uploading (falls back to uploading when the registry refuses).
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Returns:
             The blob's descriptor.
@@ -312,7 +314,8 @@ class Registry:
         Args:
             reference: The image, by digest or tag (a tag is resolved first).
             artifact_type: Only referrers of this artifact type.
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Returns:
             Their descriptors (with `artifact_type` and annotations). The OCI referrers API is
@@ -384,7 +387,8 @@ class Registry:
             config: Security settings to create it with (those left as None take Harbor's
                 defaults).
             storage_limit: Its quota in bytes (-1 for unlimited); None for Harbor's default.
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Raises:
             ConflictError: A project of that name exists.
