@@ -19,7 +19,7 @@ limit. Streamed responses (`STREAM`) are the operation's to read, and are not li
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 
@@ -29,6 +29,8 @@ from harborsec.errors import ResponseTooLargeError
 
 __all__ = [
     "DEFAULT_MAX_BODY",
+    "cut_body_hook",
+    "cut_body_hook_async",
     "ERROR_MAX_BODY",
     "MANIFEST_MAX_BODY",
     "MAX_BODY",
@@ -89,6 +91,66 @@ def _checked(response: httpx.Response) -> tuple[int | None, bool]:
         if declared is not None and declared > limit:
             raise too_large(request, limit, declared)
     return limit, cut
+
+
+class _Cut(httpx.SyncByteStream):
+    """A body that ends after `limit` bytes (the rest is not read: the connection is closed)."""
+
+    def __init__(self, stream: httpx.SyncByteStream, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+
+    def __iter__(self) -> Iterator[bytes]:
+        left = self._limit
+        for chunk in self._stream:
+            yield chunk[:left]
+            left -= len(chunk)
+            if left <= 0:
+                self._stream.close()
+                return
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _AsyncCut(httpx.AsyncByteStream):
+    """`_Cut`, asynchronous."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        left = self._limit
+        async for chunk in self._stream:
+            yield chunk[:left]
+            left -= len(chunk)
+            if left <= 0:
+                await self._stream.aclose()
+                return
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _cut_here(response: httpx.Response) -> bool:
+    return response.status_code >= 300 and response.request.method != "HEAD"
+
+
+def cut_body_hook(response: httpx.Response) -> None:
+    """httpx response hook (sync): cut a redirect's or an error's body at `ERROR_MAX_BODY`.
+
+    httpx reads a redirect's body before following it, and a `401` before the auth flow goes
+    on, with no limit; the hook runs before both, for every response of a call.
+    """
+    if _cut_here(response) and isinstance(response.stream, httpx.SyncByteStream):
+        response.stream = _Cut(response.stream, ERROR_MAX_BODY)
+
+
+async def cut_body_hook_async(response: httpx.Response) -> None:
+    """`cut_body_hook`, for an `httpx.AsyncClient`."""
+    if _cut_here(response) and isinstance(response.stream, httpx.AsyncByteStream):
+        response.stream = _AsyncCut(response.stream, ERROR_MAX_BODY)
 
 
 def read_body(

@@ -17,7 +17,7 @@ import httpx
 from harborsec._core._deadline import call_deadline
 from harborsec._core._driver import Op, run_async, run_sync
 from harborsec._core._http import NOT_GIVEN
-from harborsec._core._limits import aread_body
+from harborsec._core._limits import aread_body, cut_body_hook, cut_body_hook_async
 from harborsec._core._runner import TimeoutArg
 from harborsec._facades._settings import ClientSettings
 from harborsec.errors import ClientClosedError
@@ -55,7 +55,11 @@ class Connection:
         self._policy = settings.policy
         self._deadline = settings.deadline
         self._closed = False
-        self._client = httpx.Client(transport=transport, **settings.client_options(max_connections))
+        self._client = httpx.Client(
+            transport=transport,
+            event_hooks={"response": [cut_body_hook]},
+            **settings.client_options(max_connections),
+        )
 
     def run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:
         """Run an operation.
@@ -114,7 +118,9 @@ class AsyncConnection:
         # request). Environment proxies are mounted by that layer, so with them it is not used.
         self._direct = not urllib.request.getproxies()
         self._client = httpx.AsyncClient(
-            transport=transport, **settings.client_options(max_connections)
+            transport=transport,
+            event_hooks={"response": [cut_body_hook_async]},
+            **settings.client_options(max_connections),
         )
 
     async def _send(self, request: httpx.Request, stream: bool) -> httpx.Response:

@@ -28,6 +28,7 @@ from harborsec.errors import (
     InvalidPolicyError,
     NotFoundError,
     ResponseTooLargeError,
+    UnauthorizedError,
 )
 from tests.client._both import ADMIN, call, close
 
@@ -279,3 +280,20 @@ def test_a_deadline_is_a_positive_finite_number(bad: Any) -> None:
         Registry("https://harbor.test", auth=None, deadline=bad)
     with pytest.raises(InvalidPolicyError), deadline(bad):
         pass
+
+
+@pytest.mark.parametrize("status", [401, 307])
+async def test_an_endless_challenge_or_redirect_body_is_cut(
+    client: Any, server: Hostile, status: int
+) -> None:
+    """httpx reads a 401 before the auth flow goes on, and a redirect before following it."""
+    realm = f'Bearer realm="{server.url}/token",service="s",scope="repository:p/a:pull"'
+    if status == 401:
+        server.routes[MANIFEST_PATH] = Answer(401, (("WWW-Authenticate", realm),), endless=True)
+        server.routes["/token"] = Answer(body=b'{"token": "t"}')
+    else:
+        where = (("Location", "/v2/p/a/manifests/elsewhere"),)
+        server.routes[MANIFEST_PATH] = Answer(307, where, endless=True)
+    with pytest.raises((UnauthorizedError, NotFoundError)):  # the server still refuses
+        await call(client.get_manifest(MANIFEST))
+    assert server.sent < 16 * 1024 * 1024
