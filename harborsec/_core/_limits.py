@@ -138,7 +138,7 @@ def _cut_here(response: httpx.Response) -> bool:
 
 
 def cut_body_hook(response: httpx.Response) -> None:
-    """httpx response hook (sync): cut a redirect's or an error's body at `ERROR_MAX_BODY`.
+    """Response hook of an `httpx.Client`: cut a redirect's or an error's body at `ERROR_MAX_BODY`.
 
     httpx reads a redirect's body before following it, and a `401` before the auth flow goes
     on, with no limit; the hook runs before both, for every response of a call.
