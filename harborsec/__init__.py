@@ -21,6 +21,7 @@ calls made inside it.
 
 from harborsec._client import AsyncRegistry, Registry, resolve_digest
 from harborsec._core._capture import CapturedResponse, capture_responses
+from harborsec._core._deadline import deadline
 from harborsec._core._retry import RetryPolicy
 from harborsec._facades._async._allowlists import AsyncProjectAllowlist, AsyncSystemAllowlist
 from harborsec._facades._async._immutability import AsyncImmutabilityRules
@@ -42,6 +43,7 @@ from harborsec.errors import (
     ConcurrentUpdateError,
     ConflictError,
     CredentialsError,
+    DeadlineExceededError,
     DigestAlgorithmError,
     DigestMismatchError,
     ErrorDetail,
@@ -59,6 +61,7 @@ from harborsec.errors import (
     PreconditionFailedError,
     RateLimitError,
     RequestTimeoutError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
     UnauthorizedError,
@@ -110,6 +113,8 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "CveAllowlist",
+    "deadline",
+    "DeadlineExceededError",
     "Descriptor",
     "DigestAlgorithmError",
     "DigestMismatchError",
@@ -145,6 +150,7 @@ __all__ = [
     "Registry",
     "RequestTimeoutError",
     "resolve_digest",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ScanAll",
     "Scanner",

@@ -60,6 +60,7 @@ __all__ = [
     "ConcurrentUpdateError",
     "ConflictError",
     "CredentialsError",
+    "DeadlineExceededError",
     "DigestAlgorithmError",
     "DigestMismatchError",
     "ErrorDetail",
@@ -77,6 +78,7 @@ __all__ = [
     "PreconditionFailedError",
     "RateLimitError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "UnauthorizedError",
@@ -107,6 +109,22 @@ class TransportError(HarborsecError):
 
 class RequestTimeoutError(TransportError):
     """The request timed out (connect, read, write or pool timeout)."""
+
+
+class DeadlineExceededError(RequestTimeoutError):
+    """The call's deadline passed (`deadline=` of the client, or a `deadline()` block).
+
+    A deadline bounds a whole call: its requests, reading their bodies, retries and the waits
+    between them, polling, and the sub-operations it fans out. `timeout=` bounds each phase of
+    one request instead (connect, each read, each write, a free connection from the pool).
+
+    Attributes:
+        deadline: The deadline, in seconds from the start of the call or block.
+    """
+
+    def __init__(self, message: str, *, deadline: float, method: str = "", url: str = "") -> None:
+        super().__init__(message, method=method, url=url)
+        self.deadline = deadline
 
 
 @attrs.frozen
@@ -218,6 +236,26 @@ class ServerError(APIError):
 
 class MalformedResponseError(HarborsecError):
     """The server answered with a success status but a body or headers harborsec cannot use."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """A response body is larger than harborsec reads for that kind of answer.
+
+    Bodies read whole (JSON API answers, manifests, token answers) have a size limit, checked
+    against `Content-Length` before reading and while reading; past it, the connection is
+    closed. Blobs are streamed, and not limited.
+
+    Attributes:
+        limit: The limit, in bytes.
+        method: The HTTP method of the request.
+        url: The URL of the request, without user-info.
+    """
+
+    def __init__(self, message: str, *, limit: int, method: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.method = method
+        self.url = url
 
 
 class InvalidReferenceError(HarborsecError, ValueError):

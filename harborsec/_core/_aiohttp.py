@@ -23,6 +23,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport as _HttpxAiohttpTransport
 from httpx_aiohttp.transport import AIOHTTP_EXC_MAP, map_aiohttp_exceptions
 
+from harborsec._core._limits import body_limit, read_body, too_large
+
 __all__ = ["MAX_HEADER_LINE", "AiohttpTransport", "aiohttp_transport"]
 
 _HTTP_11 = {"http_version": b"HTTP/1.1"}
@@ -120,6 +122,37 @@ class _MappedStream(httpx.AsyncByteStream):
             await self._stream.aclose()
 
 
+async def _read_limited(answer: aiohttp.ClientResponse, request: httpx.Request) -> bytes:
+    """Read aiohttp's response body within the request's limit (see `_limits.py`).
+
+    Raises:
+        ResponseTooLargeError: A success answer's body is over its limit (the connection is
+            closed). An error answer's body is cut at the limit instead.
+    """
+    if request.method == "HEAD" or answer.status in (204, 304):
+        return await answer.read()
+    limit, cut = body_limit(request, answer.status)
+    if limit is None:
+        return await answer.read()
+    declared = answer.content_length
+    if not cut and declared is not None and declared > limit:
+        answer.close()
+        raise too_large(request, limit, declared)
+    if declared is not None and declared <= limit:
+        return await answer.read()  # aiohttp stops at Content-Length
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in answer.content.iter_any():
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > limit:
+            answer.close()
+            if not cut:
+                raise too_large(request, limit, None)
+            break
+    return b"".join(chunks)[:limit]
+
+
 class AiohttpTransport(_HttpxAiohttpTransport):
     """httpx-aiohttp's transport, plus a `fetch` for requests whose response is wanted whole."""
 
@@ -179,7 +212,7 @@ class AiohttpTransport(_HttpxAiohttpTransport):
                 ),
                 server_hostname=request.extensions.get("sni_hostname"),
             ) as answer:
-                body = await answer.read()
+                body = await _read_limited(answer, request)
         extensions = dict(_HTTP_11)
         if answer.reason:
             extensions["reason_phrase"] = answer.reason.encode()
@@ -191,7 +224,7 @@ class AiohttpTransport(_HttpxAiohttpTransport):
             extensions=extensions,
         )
         if "Content-Encoding" in answer.headers:
-            response.read()  # decoded as httpx decodes
+            read_body(response)  # decoded as httpx decodes, within the same limit
         else:
             # What `read()` would store, without passing the body through httpx's decoder and
             # chunker generators (about 20 µs a response, a tenth of a HEAD's client CPU time).

@@ -23,7 +23,9 @@ pure: it can be stepped by hand, as the tests do.
 own client, clock and sleep (both replaceable, for tests: `clock=`, `sleep=`), and nothing else:
 
 * `Send`: send through the client (or `run_async`'s `send=`), read the response unless it is
-  streamed, and record it in any open `capture_responses()` block (`_capture.py`).
+  streamed, within its size limit (`_limits.py`: a success body over it raises
+  `ResponseTooLargeError`, an error body is cut), and record it in any open
+  `capture_responses()` block (`_capture.py`).
 * `Sleep` and `Now`: `time.sleep`/`asyncio.sleep`, and `time.monotonic()`.
 * `RunAll`: the synchronous driver runs the sub-operations one after the other, in order (a
   thread pool would need a client per thread or a lock around httpx's pool, for what is a
@@ -50,7 +52,9 @@ import attrs
 import httpx
 
 from harborsec._core._capture import Sink, current_sinks, record
+from harborsec._core._deadline import Deadline, cap_timeouts
 from harborsec._core._http import NOT_GIVEN, NotGiven, new_request_id, transport_error
+from harborsec._core._limits import aread_body, read_body
 from harborsec._core._retry import RetryPolicy, decide
 from harborsec._core._steps import STREAM, FanOut, Now, Op, Sleep
 
@@ -77,6 +81,9 @@ class Send:
 
     request: httpx.Request
     stream: bool = False
+    deadline: Deadline | None = None
+    """The call's deadline: the driver refuses to start past it, caps the request's timeouts
+    to the time left, and stops reading the body (or, async, the whole exchange) at it."""
 
 
 @attrs.frozen
@@ -106,6 +113,7 @@ def plan(
     timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
     headers: Mapping[str, str] | None = None,
     request_id: str | None = None,
+    deadline: Deadline | None = None,
 ) -> Steps[T]:
     """Turn an operation into driver steps, adding request ids, timeouts and retries.
 
@@ -116,6 +124,8 @@ def plan(
         headers: Default headers (the client's, such as `User-Agent`): operations build bare
             `httpx.Request` objects, which the client does not complete.
         request_id: The call's `X-Request-Id` (default: a new one); sub-operations share it.
+        deadline: When the whole call must end, on the driver's clock (None: no bound);
+            sub-operations share it.
 
     Returns:
         A generator of steps; send it each outcome; its return value is the operation's. Closing
@@ -123,6 +133,7 @@ def plan(
 
     Raises:
         TransportError: A request failed without a response and will not be retried.
+        DeadlineExceededError: The deadline passed, or would pass during a wait.
         TypeError: The operation yielded something that is neither a request nor a step.
     """
     request_id = request_id or new_request_id()
@@ -137,7 +148,12 @@ def plan(
             failure = None
             if not isinstance(request, httpx.Request):
                 answer, failure = yield from _driver_step(
-                    request, policy=policy, timeout=timeout, headers=headers, request_id=request_id
+                    request,
+                    policy=policy,
+                    timeout=timeout,
+                    headers=headers,
+                    request_id=request_id,
+                    deadline=deadline,
                 )
                 continue
             present = set(request.headers.keys())  # lower-cased; one pass over the headers
@@ -150,8 +166,10 @@ def plan(
                 request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
             attempt = 0
             while True:
-                outcome = yield Send(request, stream=bool(request.extensions.get(STREAM)))
+                outcome = yield Send(request, bool(request.extensions.get(STREAM)), deadline)
                 if isinstance(outcome, httpx.HTTPError):
+                    if deadline is not None and cast(float, (yield Now())) >= deadline.at:
+                        raise deadline.error(request) from None  # a capped timeout fired
                     delay = decide(policy, method=request.method, attempt=attempt, error=outcome)
                     if delay is None:
                         raise transport_error(outcome, request) from None
@@ -160,6 +178,8 @@ def plan(
                     delay = decide(policy, method=request.method, attempt=attempt, response=outcome)
                     if delay is None:
                         break
+                if deadline is not None and cast(float, (yield Now())) + delay >= deadline.at:
+                    raise deadline.error(request)  # no time left to wait and try again
                 yield Sleep(delay)
                 attempt += 1
             answer = outcome
@@ -174,11 +194,19 @@ def _driver_step(
     timeout: httpx.Timeout | float | NotGiven | None,
     headers: Mapping[str, str] | None,
     request_id: str,
+    deadline: Deadline | None,
 ) -> Generator[Step, Outcome, tuple[Any, Exception | None]]:
     """Pass a step other than a request to the driver; return (its answer, or its failure)."""
     if isinstance(step, FanOut):
         subs = tuple(
-            plan(sub, policy=policy, timeout=timeout, headers=headers, request_id=request_id)
+            plan(
+                sub,
+                policy=policy,
+                timeout=timeout,
+                headers=headers,
+                request_id=request_id,
+                deadline=deadline,
+            )
             for sub in step.ops
         )
         try:
@@ -189,6 +217,12 @@ def _driver_step(
         if isinstance(answer, Exception):
             return None, answer
         return answer, None
+    if (
+        isinstance(step, Sleep)
+        and deadline is not None
+        and cast(float, (yield Now())) + step.seconds >= deadline.at
+    ):
+        return None, deadline.error(None)  # raised in the operation, at its wait
     if isinstance(step, Sleep | Now):
         return (yield step), None
     raise TypeError(f"an operation yielded {step!r}, not a request or a step")
@@ -202,6 +236,7 @@ def run_sync(
     timeout: httpx.Timeout | float | NotGiven | None = NOT_GIVEN,
     clock: Callable[[], float] | None = None,
     sleep: Callable[[float], object] | None = None,
+    deadline: Deadline | None = None,
 ) -> T:
     """Run an operation with a synchronous httpx client.
 
@@ -212,8 +247,9 @@ def run_sync(
         timeout: A timeout for every request of this call, instead of the client's.
         clock: The monotonic clock answering `now()` (default `time.monotonic`).
         sleep: What waits (default `time.sleep`).
+        deadline: When the whole call must end, on `clock` (None: no bound).
     """
-    steps = plan(op, policy=policy, timeout=timeout, headers=client.headers)
+    steps = plan(op, policy=policy, timeout=timeout, headers=client.headers, deadline=deadline)
     return _drive_sync(steps, client, clock or time.monotonic, sleep or time.sleep, current_sinks())
 
 
@@ -232,13 +268,18 @@ def _drive_sync(
             step = steps.send(outcome)
             if isinstance(step, Send):
                 started = clock() if sinks else 0.0
+                if step.deadline is not None:
+                    remaining = step.deadline.at - clock()
+                    if remaining <= 0:
+                        raise step.deadline.error(step.request)
+                    cap_timeouts(step.request, client.timeout, remaining)
                 try:
                     response = None
-                    response = client.send(step.request, stream=step.stream)
+                    response = client.send(step.request, stream=True)  # read below
                     if step.stream and not response.is_error:
                         streamed.append(response)
                     else:
-                        response.read()
+                        read_body(response, step.deadline, clock)
                 except httpx.HTTPError as exc:
                     if response is not None:
                         response.close()
@@ -283,7 +324,8 @@ def _run_all_sync(
 
 
 AsyncSend = Callable[[httpx.Request, bool], Awaitable[httpx.Response]]
-"""Sends one request (`stream` or not) and returns the response."""
+"""Sends one request (`stream` or not) and returns the response: unread, or read within its
+size limit (`_limits.py`); the driver reads what is left unread, within that limit."""
 
 
 def run_async(
@@ -295,6 +337,7 @@ def run_async(
     send: AsyncSend | None = None,
     clock: Callable[[], float] | None = None,
     sleep: Callable[[float], Awaitable[object]] | None = None,
+    deadline: Deadline | None = None,
 ) -> Coroutine[Any, Any, T]:
     """Run an operation with an asynchronous httpx client (or `send`, which stands for it).
 
@@ -309,8 +352,9 @@ def run_async(
         send: Sends a request instead of `client.send`.
         clock: The monotonic clock answering `now()` (default `time.monotonic`).
         sleep: What waits (default `asyncio.sleep`).
+        deadline: When the whole call must end, on `clock` (None: no bound).
     """
-    steps = plan(op, policy=policy, timeout=timeout, headers=client.headers)
+    steps = plan(op, policy=policy, timeout=timeout, headers=client.headers, deadline=deadline)
     return _drive_async(
         steps, client, send, clock or time.monotonic, sleep or asyncio.sleep, current_sinks()
     )
@@ -332,16 +376,29 @@ async def _drive_async(
             step = steps.send(outcome)
             if isinstance(step, Send):
                 started = clock() if sinks else 0.0
+                if step.deadline is not None:
+                    response = None
+                    try:
+                        response = await _exchange_before(step, client, send, clock)
+                    except httpx.HTTPError as exc:
+                        outcome = exc
+                        continue
+                    if step.stream and not response.is_error:
+                        streamed.append(response)
+                    if sinks:
+                        record(sinks, step.request, response, clock() - started)
+                    outcome = response
+                    continue
                 try:
                     response = None
                     if send is None:
-                        response = await client.send(step.request, stream=step.stream)
+                        response = await client.send(step.request, stream=True)
                     else:
                         response = await send(step.request, step.stream)
                     if step.stream and not response.is_error:
                         streamed.append(response)
                     else:
-                        await response.aread()
+                        await aread_body(response)
                 except httpx.HTTPError as exc:
                     if response is not None:
                         await response.aclose()
@@ -366,6 +423,37 @@ async def _drive_async(
         raise
     finally:
         steps.close()
+
+
+async def _exchange_before(
+    step: Send, client: httpx.AsyncClient, send: AsyncSend | None, clock: Callable[[], float]
+) -> httpx.Response:
+    """Send and read (unless streamed) within the step's deadline, whatever the server does."""
+    assert step.deadline is not None
+    remaining = step.deadline.at - clock()
+    if remaining <= 0:
+        raise step.deadline.error(step.request)
+    cap_timeouts(step.request, client.timeout, remaining)
+
+    async def exchange() -> httpx.Response:
+        response: httpx.Response | None = None
+        try:
+            if send is None:
+                response = await client.send(step.request, stream=True)
+            else:
+                response = await send(step.request, step.stream)
+            if not step.stream or response.is_error:
+                await aread_body(response)
+            return response
+        except BaseException:
+            if response is not None:
+                await response.aclose()
+            raise
+
+    try:
+        return await asyncio.wait_for(exchange(), remaining)
+    except asyncio.TimeoutError:
+        raise step.deadline.error(step.request) from None
 
 
 async def _run_all_async(

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
+from harborsec._core._deadline import call_deadline
 from harborsec._core._driver import Op, run_async, run_sync
 from harborsec._core._http import NOT_GIVEN
+from harborsec._core._limits import aread_body, cut_body_hook, cut_body_hook_async
 from harborsec._core._runner import TimeoutArg
 from harborsec._facades._settings import ClientSettings
 from harborsec.errors import ClientClosedError
@@ -51,8 +53,13 @@ class Connection:
         self.settings = settings
         self.url = settings.url
         self._policy = settings.policy
+        self._deadline = settings.deadline
         self._closed = False
-        self._client = httpx.Client(transport=transport, **settings.client_options(max_connections))
+        self._client = httpx.Client(
+            transport=transport,
+            event_hooks={"response": [cut_body_hook]},
+            **settings.client_options(max_connections),
+        )
 
     def run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:
         """Run an operation.
@@ -63,7 +70,8 @@ class Connection:
         if self._closed:
             op.close()
             raise _closed("Registry")
-        return run_sync(self._client, op, policy=self._policy, timeout=timeout)
+        deadline = call_deadline(self._deadline)
+        return run_sync(self._client, op, policy=self._policy, timeout=timeout, deadline=deadline)
 
     def close(self) -> None:
         """Close the connections; later calls raise `ClientClosedError`."""
@@ -92,6 +100,7 @@ class AsyncConnection:
         self.settings = settings
         self.url = settings.url
         self._policy = settings.policy
+        self._deadline = settings.deadline
         self._auth = settings.auth
         self._closed = False
         # The default aiohttp transport can also hand back a response whole: the direct path
@@ -109,7 +118,9 @@ class AsyncConnection:
         # request). Environment proxies are mounted by that layer, so with them it is not used.
         self._direct = not urllib.request.getproxies()
         self._client = httpx.AsyncClient(
-            transport=transport, **settings.client_options(max_connections)
+            transport=transport,
+            event_hooks={"response": [cut_body_hook_async]},
+            **settings.client_options(max_connections),
         )
 
     async def _send(self, request: httpx.Request, stream: bool) -> httpx.Response:
@@ -118,7 +129,7 @@ class AsyncConnection:
         Everything else (bodies, streams, redirects, proxies) goes through the httpx client.
         """
         if stream or not self._direct or request.method not in ("GET", "HEAD"):
-            return await self._client.send(request, stream=stream)
+            return await self._client.send(request, stream=True)  # the driver reads it
         request.extensions.setdefault("timeout", self._client.timeout.as_dict())
         fetch = self._fetch
         flow = self._auth.async_auth_flow(request)
@@ -132,17 +143,17 @@ class AsyncConnection:
             if response.is_redirect:
                 await response.aclose()
                 await flow.aclose()
-                return await self._client.send(request, stream=stream)
+                return await self._client.send(request, stream=True)
             try:
                 following = await flow.asend(response)
             except StopAsyncIteration:
-                await response.aread()
+                await aread_body(response)
                 return response
             except BaseException:
                 # the flow refused to go on (CredentialsError...): give the connection back
                 await response.aclose()
                 raise
-            await response.aread()
+            await aread_body(response)
             sent = following
 
     async def run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:
@@ -155,7 +166,12 @@ class AsyncConnection:
             op.close()
             raise _closed("AsyncRegistry")
         return await run_async(
-            self._client, op, policy=self._policy, timeout=timeout, send=self._send
+            self._client,
+            op,
+            policy=self._policy,
+            timeout=timeout,
+            send=self._send,
+            deadline=call_deadline(self._deadline),
         )
 
     async def aclose(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import httpx
 
+from harborsec._core._deadline import checked_deadline
 from harborsec._core._http import NOT_GIVEN, USER_AGENT, NoCookies, NotGiven, safe_url
 from harborsec._core._retry import RetryPolicy
 from harborsec.errors import CredentialsError, InvalidReferenceError
@@ -46,6 +47,8 @@ class ClientSettings:
     policy: RetryPolicy
     timeout: httpx.Timeout | float | None
     verify: ssl.SSLContext | bool
+    deadline: float | None = None
+    """Seconds each call may take in all (None: no bound), see `_core/_deadline.py`."""
 
     @property
     def username(self) -> str | None:
@@ -74,6 +77,7 @@ def client_settings(
     timeout: httpx.Timeout | float | None,
     retries: int | RetryPolicy = 2,
     environ: Mapping[str, str] | None = None,
+    deadline: float | None = None,
 ) -> ClientSettings:
     """Resolve a client's arguments (see `Registry`).
 
@@ -111,6 +115,7 @@ def client_settings(
         policy=retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries=retries),
         timeout=timeout,
         verify=verify,
+        deadline=None if deadline is None else checked_deadline(deadline),
     )
 
 

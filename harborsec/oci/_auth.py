@@ -35,6 +35,7 @@ import attrs
 import httpx
 
 from harborsec._core._http import USER_AGENT, json_body, raise_for_status, safe_url
+from harborsec._core._limits import MAX_BODY, TOKEN_MAX_BODY, aread_body, read_body
 from harborsec._core._redact import SECRETS_EXTENSION, watch
 from harborsec.errors import CredentialsError, MalformedResponseError, UnauthorizedError
 from harborsec.oci._credentials import Credentials
@@ -233,7 +234,7 @@ class RegistryAuth(httpx.Auth):
         while True:
             response = yield request
             if request.extensions.get(_TOKEN_REQUEST):
-                response.read()
+                read_body(response)
             try:
                 request = flow.send(response)
             except StopIteration:
@@ -248,7 +249,7 @@ class RegistryAuth(httpx.Auth):
         while True:
             response = yield request
             if request.extensions.get(_TOKEN_REQUEST):
-                await response.aread()
+                await aread_body(response)
             try:
                 request = flow.send(response)
             except StopIteration:
@@ -376,6 +377,7 @@ class RegistryAuth(httpx.Auth):
         request.extensions[_TOKEN_REQUEST] = True
         if creds is not None:  # redacted from any message about the answer
             request.extensions[SECRETS_EXTENSION] = (creds.password,)
+        request.extensions[MAX_BODY] = TOKEN_MAX_BODY
         response = yield request
         self.token_requests += 1
         return parse_token_response(response, now=self._clock())

@@ -14,6 +14,7 @@ import httpx
 
 from harborsec._core._driver import STREAM, Op
 from harborsec._core._http import json_body, raise_for_status, safe_url, with_path
+from harborsec._core._limits import MANIFEST_MAX_BODY, MAX_BODY
 from harborsec.errors import (
     DigestMismatchError,
     InvalidDocumentError,
@@ -70,11 +71,13 @@ def v2_url(base: httpx.URL, repository: str, *parts: str) -> httpx.URL:
 def _manifest_request(
     method: str, base: httpx.URL, repository: str, reference: str
 ) -> httpx.Request:
-    return httpx.Request(
+    request = httpx.Request(
         method,
         v2_url(base, repository, "manifests", reference),
         headers={"Accept": MANIFEST_ACCEPT},
     )
+    request.extensions[MAX_BODY] = MANIFEST_MAX_BODY
+    return request
 
 
 def ping(base: httpx.URL) -> Op[bool]:
@@ -184,7 +187,9 @@ def get_blob(
             fetched).
     """
     parse_digest(digest)
-    response = yield httpx.Request("GET", v2_url(base, repository, "blobs", digest))
+    request = httpx.Request("GET", v2_url(base, repository, "blobs", digest))
+    request.extensions[MAX_BODY] = size  # None (no limit) when the size is not known
+    response = yield request
     raise_for_status(response)
     verify_digest(response.content, digest, what=f"blob of {repository}")
     if size is not None and len(response.content) != size:

@@ -68,7 +68,14 @@ class AsyncRegistry:
         insecure: Do not verify TLS certificates, and use plain HTTP for a bare host. Only for
             test registries.
         ca_bundle: A PEM file of CA certificates to trust instead of the system's.
-        timeout: Default timeouts (10 s connect, 60 s read); each method takes `timeout=` too.
+        timeout: httpx's timeouts for each phase of each request (default 10 s to connect,
+            60 s for each read or write, 60 s for a free connection), not for a whole call: a
+            server sending a byte now and then never trips them. Each method takes `timeout=`
+            too.
+        deadline: Seconds each call may take in all: its requests, reading their bodies,
+            retries and their waits, polling and fanned-out sub-operations (default None: no
+            bound). Past it the call raises `DeadlineExceededError`. `deadline(seconds)`, a
+            context manager, bounds a block of calls together.
         retries: Retries for transport errors, 429, 502, 503 and 504 on idempotent requests,
             or a `RetryPolicy`.
         transport: An httpx transport, such as `HarborEmulator().transport()` in tests.
@@ -79,6 +86,11 @@ class AsyncRegistry:
         environ: The environment to read `HARBOR_*` and `DOCKER_CONFIG` from (default:
             `os.environ`).
         max_connections: The size of the connection pool.
+
+    Bodies read whole are bounded: a manifest to 4 MiB (as CNCF Distribution), a token answer
+    to 1 MiB, any other answer to 16 MiB (`ResponseTooLargeError` past it, checked against
+    `Content-Length` before reading); of an error answer only the first 64 KiB are read. Blobs
+    from `stream_blob` are not limited; `get_blob` reads at most the `size` it is given.
 
     Use it as a context manager (`async with`), or call `aclose()`; a closed client raises
     `ClientClosedError`.
@@ -96,6 +108,7 @@ class AsyncRegistry:
         transport: httpx.AsyncBaseTransport | None = None,
         environ: Mapping[str, str] | None = None,
         max_connections: int = 100,
+        deadline: float | None = None,
     ) -> None:
         settings = client_settings(
             url,
@@ -105,6 +118,7 @@ class AsyncRegistry:
             timeout=timeout,
             retries=retries,
             environ=environ,
+            deadline=deadline,
         )
         self._runner = AsyncConnection(settings, transport, max_connections)
         self.url = settings.url
@@ -160,7 +174,8 @@ class AsyncRegistry:
             reference: `project/app:1.0`, `project/app@sha256:...` or `host/project/app:1.0`.
             platform: Pick this platform's manifest from a multi-platform index, such as
                 `linux/arm64/v8`.
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Returns:
             The digest, such as `sha256:b8479de3...`.
@@ -262,7 +277,8 @@ class AsyncRegistry:
             chunk_size: Upload in PATCH chunks of this size when the blob is larger (default 8 MiB).
             mount_from: A repository on this registry that has the blob: mount it from there
                 instead of uploading (falls back to uploading when the registry refuses).
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Returns:
             The blob's descriptor.
@@ -319,7 +335,8 @@ class AsyncRegistry:
         Args:
             reference: The image, by digest or tag (a tag is resolved first).
             artifact_type: Only referrers of this artifact type.
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Returns:
             Their descriptors (with `artifact_type` and annotations). The OCI referrers API is
@@ -391,7 +408,8 @@ class AsyncRegistry:
             config: Security settings to create it with (those left as None take Harbor's
                 defaults).
             storage_limit: Its quota in bytes (-1 for unlimited); None for Harbor's default.
-            timeout: A timeout for this call.
+            timeout: Per-phase timeouts for this call's requests (connect, each read or write,
+                pool), instead of the client's; to bound the whole call, see `deadline=`.
 
         Raises:
             ConflictError: A project of that name exists.
