@@ -5,7 +5,8 @@ connection from the pool. A server that drips one byte a second never trips a re
 and retries and their waits add up, so `timeout=` alone does not bound how long a call takes.
 A deadline does: the drivers check it before each request (and cap the request's timeouts to
 the time left), between the chunks of a body they read (the asynchronous driver also bounds the
-whole exchange with `asyncio.wait_for`), before each wait (backoff, polling), and in each
+whole exchange with `asyncio.wait_for`; the synchronous one bounds each socket read of its
+default transport, `_socket_deadline.py`), before each wait (backoff, polling), and in each
 sub-operation of a fan-out; past it, the call raises `DeadlineExceededError`.
 
 A deadline comes from the client (`Registry(deadline=30)`: each call gets 30 s) or from a

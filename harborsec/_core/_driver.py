@@ -56,6 +56,7 @@ from harborsec._core._deadline import Deadline, cap_timeouts
 from harborsec._core._http import NOT_GIVEN, NotGiven, new_request_id, transport_error
 from harborsec._core._limits import aread_body, read_body
 from harborsec._core._retry import RetryPolicy, decide
+from harborsec._core._socket_deadline import sending
 from harborsec._core._steps import STREAM, FanOut, Now, Op, Sleep
 
 __all__ = [
@@ -273,13 +274,15 @@ def _drive_sync(
                     if remaining <= 0:
                         raise step.deadline.error(step.request)
                     cap_timeouts(step.request, client.timeout, remaining)
+                at = step.deadline.at if step.deadline is not None else None
                 try:
                     response = None
-                    response = client.send(step.request, stream=True)  # read below
-                    if step.stream and not response.is_error:
-                        streamed.append(response)
-                    else:
-                        read_body(response, step.deadline, clock)
+                    with sending(at, clock):  # the head's socket reads stop at the deadline too
+                        response = client.send(step.request, stream=True)  # read below
+                        if step.stream and not response.is_error:
+                            streamed.append(response)
+                        else:
+                            read_body(response, step.deadline, clock)
                 except httpx.HTTPError as exc:
                     if response is not None:
                         response.close()

@@ -19,6 +19,7 @@ from harborsec._core._driver import Op, run_async, run_sync
 from harborsec._core._http import NOT_GIVEN
 from harborsec._core._limits import aread_body, cut_body_hook, cut_body_hook_async
 from harborsec._core._runner import TimeoutArg
+from harborsec._core._socket_deadline import bound_sockets
 from harborsec._facades._settings import ClientSettings
 from harborsec.errors import ClientClosedError
 
@@ -60,6 +61,7 @@ class Connection:
             event_hooks={"response": [cut_body_hook]},
             **settings.client_options(max_connections),
         )
+        bound_sockets(self._client)  # a deadline also bounds a response head dripped slowly
 
     def run(self, op: Op[T], timeout: TimeoutArg = NOT_GIVEN) -> T:
         """Run an operation.

@@ -229,8 +229,6 @@ async def test_a_huge_declared_token_answer_is_refused_unread(client: Any, serve
 async def test_a_dripping_answer_does_not_outlast_the_deadline(
     server: Hostile, kind: str, where: str
 ) -> None:
-    if kind == "sync" and where == "headers":
-        pytest.skip("the sync driver bounds header reads only by the (capped) read timeout")
     declared = 100 if where == "body" else None
     server.routes[MANIFEST_PATH] = Answer(headers=MANIFEST_HEADERS, declared=declared, drip=True)
     registry = open_client(kind, server, deadline=1)
