@@ -69,18 +69,6 @@ def _probability(instance: object, attribute: attrs.Attribute[float], value: flo
 class Faults:
     """How often `FaultProxy` injects each fault: a probability per request for each kind.
 
-    Args:
-        server_error: A 5xx answer, the request not forwarded.
-        rate_limit: A 429 answer with `Retry-After`, the request not forwarded.
-        reset_before: A connection reset, the request not forwarded.
-        reset_after: A connection reset after the request was forwarded (and acted on).
-        truncate: Half of the answer's body, then the connection closed.
-        slow: The answer held back `slow_seconds`.
-        expire_token: A `Bearer` token dropped on the way, as if it had expired.
-        retry_after: The `Retry-After` of the 429 answers, in seconds.
-        slow_seconds: How long a slow answer is held.
-        server_error_statuses: The statuses a server error is drawn from.
-
     Raises:
         ValueError: A probability is outside [0, 1], or they add up to more than 1.
 
@@ -93,15 +81,25 @@ class Faults:
     """The names of the faults: these fields, and the keys of `FaultProxy.counts`."""
 
     server_error: float = attrs.field(default=0.0, validator=_probability)
+    """A 5xx answer, the request not forwarded."""
     rate_limit: float = attrs.field(default=0.0, validator=_probability)
+    """A 429 answer with `Retry-After`, the request not forwarded."""
     reset_before: float = attrs.field(default=0.0, validator=_probability)
+    """A connection reset, the request not forwarded."""
     reset_after: float = attrs.field(default=0.0, validator=_probability)
+    """A connection reset after the request was forwarded (and acted on)."""
     truncate: float = attrs.field(default=0.0, validator=_probability)
+    """Half of the answer's body, then the connection closed."""
     slow: float = attrs.field(default=0.0, validator=_probability)
+    """The answer held back `slow_seconds`."""
     expire_token: float = attrs.field(default=0.0, validator=_probability)
+    """A `Bearer` token dropped on the way, as if it had expired."""
     retry_after: int = 0
+    """The `Retry-After` of the 429 answers, in seconds."""
     slow_seconds: float = 0.2
+    """How long a slow answer is held."""
     server_error_statuses: tuple[int, ...] = (500, 502, 503, 504)
+    """The statuses a server error is drawn from."""
 
     def __attrs_post_init__(self) -> None:
         if self.total() > 1.0 + 1e-9:
