@@ -22,6 +22,7 @@ from harborsec._version import __version__
 from harborsec.errors import (
     APIError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     ErrorDetail,
     ForbiddenError,
@@ -262,11 +263,14 @@ def iter_bytes(response: httpx.Response, chunk_size: int | None = None) -> Itera
 
     Raises:
         TransportError: The body could not be read whole (`RequestTimeoutError` for a timeout).
+        ClientClosedError: The stream was read after it was closed (after its `with` block).
     """
     try:
         yield from response.iter_bytes(chunk_size)
     except httpx.HTTPError as exc:
         raise transport_error(exc, response.request) from None
+    except httpx.StreamError:
+        raise _stream_closed(response) from None
 
 
 async def aiter_bytes(
@@ -278,6 +282,16 @@ async def aiter_bytes(
             yield chunk
     except httpx.HTTPError as exc:
         raise transport_error(exc, response.request) from None
+    except httpx.StreamError:
+        raise _stream_closed(response) from None
+
+
+def _stream_closed(response: httpx.Response) -> ClientClosedError:
+    request = response.request
+    return ClientClosedError(
+        f"the body of {request.method} {safe_url(request.url)} was read after its stream was "
+        "closed: read a streamed blob inside its `with` block"
+    )
 
 
 _PLAIN_HTTP_SIGNS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST")

@@ -17,9 +17,16 @@ import httpx
 import pytest
 
 from harborsec import AsyncRegistry, Registry, RetryPolicy
-from harborsec.errors import DigestMismatchError, RequestTimeoutError, TransportError
+from harborsec.errors import (
+    ClientClosedError,
+    DigestMismatchError,
+    RequestTimeoutError,
+    TransportError,
+)
 from harborsec.oci import compute_digest
+from harborsec.testing import HarborEmulator
 from tests._hostile import HostileServer, Request, hang_up, hostile_server
+from tests.client._both import ADMIN, close
 
 BLOB = b"0123456789" * 10
 DIGEST = compute_digest(BLOB)
@@ -106,3 +113,28 @@ def test_reading_a_broken_blob_whole_raises_a_typed_error(
     expected = {"stall": RequestTimeoutError, "mismatch": DigestMismatchError}
     with pytest.raises(expected.get(how, TransportError)):
         read()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_blob_stream_read_after_its_block_is_a_typed_error(kind: str) -> None:
+    # httpx raised its own `StreamClosed` (a RuntimeError outside the HarborsecError tree).
+    emulator = HarborEmulator()
+    emulator.create_project("team")
+    with emulator.serve() as url:
+        cls = Registry if kind == "sync" else AsyncRegistry
+        registry: Any = cls(url, auth=ADMIN)
+        try:
+            if kind == "sync":
+                digest = registry.push_blob("team/app", b"x" * 100).digest
+                with registry.stream_blob("team/app", digest) as chunks:
+                    pass
+                with pytest.raises(ClientClosedError, match="inside its `with` block"):
+                    list(chunks)
+            else:
+                digest = (await registry.push_blob("team/app", b"x" * 100)).digest
+                async with registry.stream_blob("team/app", digest) as achunks:
+                    pass
+                with pytest.raises(ClientClosedError, match="inside its `with` block"):
+                    [chunk async for chunk in achunks]
+        finally:
+            await close(registry)
