@@ -65,10 +65,13 @@ BIG = "1" * 5000
 def test_what_the_parsers_trip_on_is_an_invalid_policy_error(fmt, text, location, message):
     with pytest.raises(InvalidPolicyError) as info:
         Policy.loads(text, format=fmt, source="p")
-    # Where the parser gives up first differs between Python versions (3.13's JSON decoder goes
-    # deeper, and the document is refused when it is read): the file, or a key in it.
-    assert info.value.location in (location, f"{location} auto_scan")
-    assert message in str(info.value)
+    if info.value.location == f"{location} auto_scan" and message == "nested too deeply":
+        # Python 3.13's JSON decoder is not bound by the recursion limit: the deep document
+        # parses, and is refused for its shape instead (still an InvalidPolicyError).
+        assert "got a list" in str(info.value)
+    else:
+        assert info.value.location == location
+        assert message in str(info.value)
     assert len(str(info.value)) < 400  # no 5,000-digit echo
 
 
