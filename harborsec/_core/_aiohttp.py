@@ -23,7 +23,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport as _HttpxAiohttpTransport
 from httpx_aiohttp.transport import AIOHTTP_EXC_MAP, map_aiohttp_exceptions
 
-from harborsec._core._limits import body_limit, read_body, too_large
+from harborsec._core._limits import Collected, checked_limit, read_body
+from harborsec.errors import ResponseTooLargeError
 
 __all__ = ["MAX_HEADER_LINE", "AiohttpTransport", "aiohttp_transport"]
 
@@ -129,28 +130,20 @@ async def _read_limited(answer: aiohttp.ClientResponse, request: httpx.Request) 
         ResponseTooLargeError: A success answer's body is over its limit (the connection is
             closed). An error answer's body is cut at the limit instead.
     """
-    if request.method == "HEAD" or answer.status in (204, 304):
-        return await answer.read()
-    limit, cut = body_limit(request, answer.status)
-    if limit is None:
-        return await answer.read()
-    declared = answer.content_length
-    if not cut and declared is not None and declared > limit:
+    try:
+        limit, cut = checked_limit(request, answer.status, answer.content_length)
+    except ResponseTooLargeError:
         answer.close()
-        raise too_large(request, limit, declared)
-    if declared is not None and declared <= limit:
-        return await answer.read()  # aiohttp stops at Content-Length
-    chunks: list[bytes] = []
-    size = 0
+        raise
+    if limit is None or (answer.content_length is not None and answer.content_length <= limit):
+        return await answer.read()  # no limit, or aiohttp stops at Content-Length
+    body = Collected(request, limit, cut)
     async for chunk in answer.content.iter_any():
-        size += len(chunk)
-        chunks.append(chunk)
-        if size > limit:
+        if body.add(chunk):
             answer.close()
-            if not cut:
-                raise too_large(request, limit, None)
+            body.past_limit()
             break
-    return b"".join(chunks)[:limit]
+    return body.content()
 
 
 class AiohttpTransport(_HttpxAiohttpTransport):

@@ -37,6 +37,8 @@ __all__ = [
     "TOKEN_MAX_BODY",
     "aread_body",
     "body_limit",
+    "Collected",
+    "checked_limit",
     "read_body",
     "too_large",
 ]
@@ -80,17 +82,59 @@ def _declared(response: httpx.Response) -> int | None:
     return int(value) if len(value) < 19 else 1 << 62
 
 
-def _checked(response: httpx.Response) -> tuple[int | None, bool]:
-    """The limit and whether to cut, after refusing a declared size over a hard limit."""
-    request = response.request
-    if request.method == "HEAD" or response.status_code in (204, 304):
+def checked_limit(
+    request: httpx.Request, status: int, declared: int | None
+) -> tuple[int | None, bool]:
+    """The limit of a response's body, and whether it is cut there (True) or refused.
+
+    A `declared` size (its `Content-Length`) over a limit that refuses is refused at once.
+
+    Raises:
+        ResponseTooLargeError: `declared` is over the limit of a success answer.
+    """
+    if request.method == "HEAD" or status in (204, 304):
         return None, False  # no body, whatever Content-Length says
-    limit, cut = body_limit(request, response.status_code)
-    if limit is not None and not cut:
-        declared = _declared(response)
-        if declared is not None and declared > limit:
-            raise too_large(request, limit, declared)
+    limit, cut = body_limit(request, status)
+    if limit is not None and not cut and declared is not None and declared > limit:
+        raise too_large(request, limit, declared)
     return limit, cut
+
+
+class Collected:
+    """The chunks of a body read so far, against its limit (one definition for every reader).
+
+    `add` keeps a chunk and says whether the body has gone past its limit; the reader then
+    closes the connection and calls `past_limit`, which raises for a limit that refuses and
+    returns for one that cuts.
+    """
+
+    def __init__(self, request: httpx.Request, limit: int | None, cut: bool) -> None:
+        self._request = request
+        self._limit = limit
+        self._cut = cut
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep `chunk`; True when the body is now over its limit (stop reading)."""
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        return self._limit is not None and self._size > self._limit
+
+    def past_limit(self) -> None:
+        """After `add` said stop: raise if the limit refuses, else return (the body is cut).
+
+        Raises:
+            ResponseTooLargeError: The limit refuses a larger body.
+        """
+        if not self._cut:
+            assert self._limit is not None
+            raise too_large(self._request, self._limit, None)
+
+    def content(self) -> bytes:
+        """The body, cut at the limit."""
+        body = b"".join(self._chunks)
+        return body[: self._limit] if self._limit is not None else body
 
 
 class _Cut(httpx.SyncByteStream):
@@ -172,28 +216,25 @@ def read_body(
     if hasattr(response, "_content"):
         return  # already read
     try:
-        limit, cut = _checked(response)
+        limit, cut = checked_limit(response.request, response.status_code, _declared(response))
     except ResponseTooLargeError:
         response.close()
         raise
     if limit is None and deadline is None:
         response.read()
         return
-    chunks: list[bytes] = []
-    size = 0
+    body = Collected(response.request, limit, cut)
     for chunk in response.iter_bytes():
-        size += len(chunk)
-        chunks.append(chunk)
+        over = body.add(chunk)
         if deadline is not None and clock is not None and clock() >= deadline.at:
             response.close()
             raise deadline.error(response.request)
-        if limit is not None and size > limit:
+        if over:
             response.close()
-            if not cut:
-                raise too_large(response.request, limit, None)
+            body.past_limit()
             break
     # What `read()` stores (httpx keeps the body there; `_aiohttp.py` relies on it too).
-    response._content = b"".join(chunks)[:limit] if limit is not None else b"".join(chunks)
+    response._content = body.content()
 
 
 async def aread_body(response: httpx.Response) -> None:
@@ -207,21 +248,17 @@ async def aread_body(response: httpx.Response) -> None:
     if hasattr(response, "_content"):
         return  # already read
     try:
-        limit, cut = _checked(response)
+        limit, cut = checked_limit(response.request, response.status_code, _declared(response))
     except ResponseTooLargeError:
         await response.aclose()
         raise
     if limit is None:
         await response.aread()
         return
-    chunks: list[bytes] = []
-    size = 0
+    body = Collected(response.request, limit, cut)
     async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        chunks.append(chunk)
-        if size > limit:
+        if body.add(chunk):
             await response.aclose()
-            if not cut:
-                raise too_large(response.request, limit, None)
+            body.past_limit()
             break
-    response._content = b"".join(chunks)[:limit]
+    response._content = body.content()
